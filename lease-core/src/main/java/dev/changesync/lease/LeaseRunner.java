@@ -1,0 +1,340 @@
+package dev.changesync.lease;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.base.Ticker;
+import com.google.common.util.concurrent.MoreExecutors;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs work under a lease: heartbeats while the work runs, cancels the work when the lease is lost
+ * or can no longer be trusted, and releases the lease when the work ends.
+ *
+ * <p><b>Heartbeats.</b> Every {@code heartbeatEvery} of the holder's policy, measured from the end
+ * of the previous heartbeat, on the given scheduler; the store call itself runs on the heartbeat
+ * executor (by default the scheduler's thread) so that timing tasks stay short.
+ *
+ * <p><b>Self-distrust.</b> If a heartbeat reports the lease lost, the work is cancelled at once. If
+ * no heartbeat has <em>succeeded</em> for {@code staleAfter} — the database is unreachable, say —
+ * the work is cancelled too, because by then another worker may legitimately reclaim the lease.
+ * That deadline runs on a monotonic {@link Ticker}, measured from the <em>start</em> of the last
+ * successful heartbeat call (or of the claim), so a slow heartbeat never extends trust. Give the
+ * runner a scheduler with at least two threads when heartbeats run on it, so a hung heartbeat call
+ * cannot hold back the deadline check.
+ *
+ * <p><b>Cancellation</b> sets the {@link Cancellation} the work checks and interrupts the work's
+ * thread. The runner then waits for the work to return: Java cannot stop a thread, which is why
+ * every write the work makes must be a guarded write.
+ *
+ * <p><b>Release.</b> Whether the work completed, failed or was cancelled, the lease is released
+ * with the work's completion updates ({@link LeaseWork#onFailure} on failure or cancellation). If
+ * the completion updates themselves fail, the lease is released without them. An interrupt the
+ * runner caused is cleared before {@code run} returns; an interrupt from anyone else is kept.
+ *
+ * @param <W> the store's write context
+ */
+public final class LeaseRunner<W> {
+
+  private static final Logger log = LoggerFactory.getLogger(LeaseRunner.class);
+
+  private final LeaseStore<W> store;
+  private final ScheduledExecutorService scheduler;
+  private final Executor heartbeatExecutor;
+  private final Ticker ticker;
+
+  private LeaseRunner(Builder<W> builder) {
+    this.store = builder.store;
+    this.scheduler = builder.scheduler;
+    this.heartbeatExecutor = builder.heartbeatExecutor;
+    this.ticker = builder.ticker;
+  }
+
+  public static <W> Builder<W> builder(LeaseStore<W> store, ScheduledExecutorService scheduler) {
+    return new Builder<>(store, scheduler);
+  }
+
+  /** Builds a {@link LeaseRunner}. */
+  public static final class Builder<W> {
+    private final LeaseStore<W> store;
+    private final ScheduledExecutorService scheduler;
+    private Executor heartbeatExecutor = MoreExecutors.directExecutor();
+    private Ticker ticker = Ticker.systemTicker();
+
+    private Builder(LeaseStore<W> store, ScheduledExecutorService scheduler) {
+      this.store = requireNonNull(store, "store");
+      this.scheduler = requireNonNull(scheduler, "scheduler");
+    }
+
+    /** Where heartbeat store calls run; by default on the scheduler's own thread. */
+    public Builder<W> heartbeatExecutor(Executor heartbeatExecutor) {
+      this.heartbeatExecutor = requireNonNull(heartbeatExecutor, "heartbeatExecutor");
+      return this;
+    }
+
+    /** The monotonic clock of the self-distrust deadline; {@link Ticker#systemTicker()} by default. */
+    public Builder<W> ticker(Ticker ticker) {
+      this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    public LeaseRunner<W> build() {
+      return new LeaseRunner<>(this);
+    }
+  }
+
+  /**
+   * Claims {@code key} and, when granted, runs {@code work} under the new lease. Trust starts at the
+   * start of the claim call. Returns empty, having run nothing, when the lease is held.
+   */
+  public Optional<RunOutcome> claimAndRun(
+      LeaseKey key, OwnerId owner, LeasePolicy policy, LeaseWork<W> work) {
+    requireNonNull(work, "work");
+    long claimStarted = ticker.read();
+    ClaimResult result = store.claim(key, owner, policy);
+    if (result instanceof ClaimResult.Granted granted) {
+      return Optional.of(new Run(granted.lease(), claimStarted, work).execute());
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Runs {@code work} under {@code lease}, which the caller has just been granted. Trust is measured
+   * from now; use {@link #claimAndRun} to measure it from the claim itself.
+   */
+  public RunOutcome run(Lease lease, LeaseWork<W> work) {
+    requireNonNull(lease, "lease");
+    requireNonNull(work, "work");
+    return new Run(lease, ticker.read(), work).execute();
+  }
+
+  /** The state of one run; its fields are shared between the work thread and the scheduler. */
+  private final class Run {
+    private final LeaseWork<W> work;
+    private final Cancellation cancellation = new Cancellation();
+    private final long staleAfterNanos;
+    private final long heartbeatEveryNanos;
+    private final Thread workThread = Thread.currentThread();
+    private final Object lock = new Object();
+
+    // Guarded by lock.
+    private Lease lease;
+    private long trustedSince;
+    private boolean finished;
+    private boolean interruptedByRunner;
+    private LossReason lossReason;
+    private ScheduledFuture<?> nextHeartbeat;
+    private ScheduledFuture<?> nextDeadlineCheck;
+
+    Run(Lease lease, long trustedSince, LeaseWork<W> work) {
+      this.lease = lease;
+      this.trustedSince = trustedSince;
+      this.work = work;
+      this.staleAfterNanos = lease.policy().staleAfter().toNanos();
+      this.heartbeatEveryNanos = lease.policy().heartbeatEvery().toNanos();
+    }
+
+    RunOutcome execute() {
+      synchronized (lock) {
+        scheduleHeartbeat();
+        scheduleDeadlineCheck(staleAfterNanos - (ticker.read() - trustedSince));
+      }
+      Completion<W> completion;
+      Throwable failure = null;
+      try {
+        completion = work.run(lease(), cancellation);
+      } catch (Throwable t) {
+        failure = t;
+        completion = null;
+      }
+      boolean clearOurInterrupt;
+      Lease finalLease;
+      LossReason lost;
+      synchronized (lock) {
+        finished = true;
+        cancelQuietly(nextHeartbeat);
+        cancelQuietly(nextDeadlineCheck);
+        clearOurInterrupt = interruptedByRunner;
+        finalLease = lease;
+        lost = lossReason;
+      }
+      // Our own interrupt was for the work only. Anyone else's is kept for the caller; it is
+      // cleared during the release so the release itself is not aborted by it.
+      boolean interrupted = Thread.interrupted();
+      boolean keepInterrupt = interrupted && !clearOurInterrupt;
+      try {
+        if (cancellation.isCancelled()) {
+          String detail = cancellation.reason().orElseThrow();
+          Throwable cause =
+              failure != null ? failure : LeaseLostException.of(finalLease, detail);
+          boolean released = release(finalLease, completionForFailure(cause));
+          return new RunOutcome.Lost(lost, detail, released);
+        }
+        if (failure != null) {
+          if (failure instanceof Error error && !(failure instanceof AssertionError)) {
+            release(finalLease, Completion.none());
+            throw error;
+          }
+          boolean released = release(finalLease, completionForFailure(failure));
+          return new RunOutcome.Failed(failure, released);
+        }
+        return new RunOutcome.Completed(release(finalLease, completion));
+      } finally {
+        if (keepInterrupt) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    private Lease lease() {
+      synchronized (lock) {
+        return lease;
+      }
+    }
+
+    private Completion<W> completionForFailure(Throwable cause) {
+      try {
+        return work.onFailure(cause);
+      } catch (RuntimeException e) {
+        log.warn("onFailure of work under {} threw; releasing without updates", lease().key(), e);
+        return Completion.none();
+      }
+    }
+
+    private boolean release(Lease toRelease, Completion<W> completion) {
+      try {
+        return store.release(toRelease, completion == null ? Completion.none() : completion);
+      } catch (LeaseLostException e) {
+        return false;
+      } catch (RuntimeException e) {
+        if (completion == null) {
+          log.warn("release of {} failed", toRelease.key(), e);
+          return false;
+        }
+        log.warn(
+            "release of {} with completion updates failed; releasing without them",
+            toRelease.key(),
+            e);
+        try {
+          return store.release(toRelease, Completion.none());
+        } catch (RuntimeException again) {
+          log.warn("release of {} failed", toRelease.key(), again);
+          return false;
+        }
+      }
+    }
+
+    // --- heartbeats ---
+
+    /** Caller holds lock. */
+    private void scheduleHeartbeat() {
+      if (finished || cancellation.isCancelled()) {
+        return;
+      }
+      try {
+        nextHeartbeat =
+            scheduler.schedule(this::dispatchHeartbeat, heartbeatEveryNanos, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        log.warn("heartbeat scheduler rejected the heartbeat of {}", lease.key(), e);
+      }
+    }
+
+    private void dispatchHeartbeat() {
+      try {
+        heartbeatExecutor.execute(this::heartbeat);
+      } catch (RejectedExecutionException e) {
+        log.warn("heartbeat executor rejected the heartbeat of {}", lease().key(), e);
+        synchronized (lock) {
+          scheduleHeartbeat();
+        }
+      }
+    }
+
+    private void heartbeat() {
+      Lease current;
+      synchronized (lock) {
+        if (finished || cancellation.isCancelled()) {
+          return;
+        }
+        current = lease;
+      }
+      long started = ticker.read();
+      HeartbeatResult result = null;
+      try {
+        result = store.heartbeat(current);
+      } catch (RuntimeException e) {
+        log.warn("heartbeat of {} failed; will retry", current.key(), e);
+      } finally {
+        synchronized (lock) {
+          if (result instanceof HeartbeatResult.Renewed renewed) {
+            if (!finished) {
+              lease = renewed.lease();
+            }
+            // Trust runs from the start of the call: a slow heartbeat does not extend it.
+            trustedSince = Math.max(trustedSince, started);
+          } else if (result instanceof HeartbeatResult.Lost lostResult) {
+            cancel(lostResult.reason(), lostResult.describe());
+          }
+          scheduleHeartbeat();
+        }
+      }
+    }
+
+    // --- self-distrust deadline ---
+
+    /** Caller holds lock. */
+    private void scheduleDeadlineCheck(long delayNanos) {
+      if (finished || cancellation.isCancelled()) {
+        return;
+      }
+      try {
+        nextDeadlineCheck =
+            scheduler.schedule(
+                this::checkDeadline, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        log.warn("scheduler rejected the deadline check of {}", lease.key(), e);
+      }
+    }
+
+    private void checkDeadline() {
+      synchronized (lock) {
+        if (finished || cancellation.isCancelled()) {
+          return;
+        }
+        long untrustedIn = staleAfterNanos - (ticker.read() - trustedSince);
+        if (untrustedIn <= 0) {
+          cancel(
+              LossReason.NO_HEARTBEAT,
+              "lease lost: no heartbeat succeeded for " + lease.policy().staleAfter());
+        } else {
+          scheduleDeadlineCheck(untrustedIn);
+        }
+      }
+    }
+
+    /** Caller holds lock. */
+    private void cancel(LossReason reason, String detail) {
+      if (finished || !cancellation.cancel(detail)) {
+        return;
+      }
+      lossReason = reason;
+      log.warn("cancelling work under {} held by {}: {}", lease.key(), lease.owner(), detail);
+      cancelQuietly(nextHeartbeat);
+      cancelQuietly(nextDeadlineCheck);
+      interruptedByRunner = true;
+      workThread.interrupt();
+    }
+
+    private void cancelQuietly(ScheduledFuture<?> future) {
+      if (future != null) {
+        future.cancel(false);
+      }
+    }
+  }
+}
