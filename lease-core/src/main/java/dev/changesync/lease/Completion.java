@@ -11,8 +11,19 @@ public interface Completion<W> {
 
   void apply(W writes) throws Exception;
 
-  /** No updates: a bare release. */
+  /**
+   * No updates: a bare release. Always the same instance, so stores can recognise it and release
+   * in a single statement.
+   */
+  @SuppressWarnings("unchecked")
   static <W> Completion<W> none() {
-    return writes -> {};
+    return (Completion<W>) Nothing.NONE;
+  }
+
+  /** Holder of the shared no-op completion. */
+  final class Nothing {
+    static final Completion<Object> NONE = writes -> {};
+
+    private Nothing() {}
   }
 }
