@@ -1,0 +1,176 @@
+package dev.changesync.migrations;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.changesync.testkit.PostgresDatabase;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+
+class MigrationsTest {
+
+  @Test
+  void migratesAnEmptyDatabaseAndReRunningChangesNothing() {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      DataSource ds = db.dataSource();
+      assertThat(Migrations.currentVersion(ds)).isEmpty();
+      assertThat(Migrations.isCurrent(ds)).isFalse();
+
+      MigrationResult first = Migrations.migrate(ds);
+
+      assertThat(first.previousVersion()).isEmpty();
+      assertThat(first.schemaVersion()).isEqualTo("1");
+      assertThat(first.appliedVersions()).containsExactly("1");
+      assertThat(first.changed()).isTrue();
+
+      MigrationResult again = Migrations.migrate(ds);
+
+      assertThat(again.previousVersion()).contains("1");
+      assertThat(again.schemaVersion()).isEqualTo("1");
+      assertThat(again.appliedVersions()).isEmpty();
+      assertThat(again.changed()).isFalse();
+
+      Migrations.validate(ds);
+      assertThat(Migrations.isCurrent(ds)).isTrue();
+      assertThat(Migrations.currentVersion(ds)).contains("1");
+    }
+  }
+
+  @Test
+  void validateRefusesAnUninitialisedDatabase() {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      assertThatThrownBy(() -> Migrations.validate(db.dataSource()))
+          .isInstanceOf(MigrationException.class)
+          .hasMessage(
+              "database schema is not initialised (this changesync build needs version 1); "
+                  + "run `changesync migrate` or start the server with migrations enabled");
+    }
+  }
+
+  @Test
+  void refusesASchemaMigratedByANewerBuild() {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      DataSource ds = db.dataSource();
+      Migrations.migrate(ds);
+      // What a newer changesync would have done: the same migrations and one more.
+      Flyway.configure()
+          .dataSource(ds)
+          .locations(Migrations.LOCATION, "classpath:db/future")
+          .load()
+          .migrate();
+      String expected =
+          "database schema version 99 is newer than this changesync build supports (1); "
+              + "upgrade changesync";
+
+      assertThatThrownBy(() -> Migrations.migrate(ds))
+          .isInstanceOf(MigrationException.class)
+          .hasMessage(expected);
+      assertThatThrownBy(() -> Migrations.validate(ds))
+          .isInstanceOf(MigrationException.class)
+          .hasMessage(expected);
+      assertThat(Migrations.isCurrent(ds)).isFalse();
+      assertThat(Migrations.currentVersion(ds)).contains("99");
+    }
+  }
+
+  @Test
+  void refusesAHistoryRowFromTheFuture() throws SQLException {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      DataSource ds = db.dataSource();
+      Migrations.migrate(ds);
+      execute(
+          ds,
+          "insert into flyway_schema_history (installed_rank, version, description, type, script, "
+              + "checksum, installed_by, execution_time, success) "
+              + "values (2, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
+
+      assertThatThrownBy(() -> Migrations.validate(ds))
+          .isInstanceOf(MigrationException.class)
+          .hasMessage(
+              "database schema version 7 is newer than this changesync build supports (1); "
+                  + "upgrade changesync");
+      assertThatThrownBy(() -> Migrations.migrate(ds)).isInstanceOf(MigrationException.class);
+    }
+  }
+
+  @Test
+  void refusesAnAppliedMigrationThatNoLongerMatches() throws SQLException {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      DataSource ds = db.dataSource();
+      Migrations.migrate(ds);
+      execute(ds, "update flyway_schema_history set checksum = checksum + 1 where version = '1'");
+
+      assertThatThrownBy(() -> Migrations.validate(ds))
+          .isInstanceOf(MigrationException.class)
+          .hasMessageStartingWith(
+              "database schema does not match this changesync build's migrations")
+          .hasMessageContaining("checksum");
+      assertThat(Migrations.isCurrent(ds)).isFalse();
+      assertThatThrownBy(() -> Migrations.migrate(ds))
+          .isInstanceOf(MigrationException.class)
+          .hasMessageContaining("checksum");
+    }
+  }
+
+  @Test
+  void refusesAFailedMigration() throws SQLException {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      DataSource ds = db.dataSource();
+      Migrations.migrate(ds);
+      execute(ds, "update flyway_schema_history set success = false where version = '1'");
+
+      assertThatThrownBy(() -> Migrations.validate(ds))
+          .isInstanceOf(MigrationException.class)
+          .hasMessageStartingWith(
+              "database schema migration V1 schema (V1__schema.sql) is recorded as failed");
+      assertThat(Migrations.isCurrent(ds)).isFalse();
+    }
+  }
+
+  @Test
+  void serversStartingTogetherMigrateOnce() throws Exception {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      DataSource ds = db.newDataSource(8);
+      int parallel = 4;
+      CyclicBarrier start = new CyclicBarrier(parallel);
+      ExecutorService executor = Executors.newFixedThreadPool(parallel);
+      try {
+        Callable<MigrationResult> migrate =
+            () -> {
+              start.await(10, TimeUnit.SECONDS);
+              return Migrations.migrate(ds);
+            };
+        List<Future<MigrationResult>> results =
+            executor.invokeAll(List.of(migrate, migrate, migrate, migrate));
+        int applied = 0;
+        for (Future<MigrationResult> result : results) {
+          MigrationResult r = result.get(60, TimeUnit.SECONDS);
+          assertThat(r.schemaVersion()).isEqualTo("1");
+          applied += r.appliedVersions().size();
+        }
+        assertThat(applied).isEqualTo(1);
+      } finally {
+        executor.shutdownNow();
+      }
+      Migrations.validate(ds);
+    }
+  }
+
+  static void execute(DataSource ds, String sql) throws SQLException {
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+}
