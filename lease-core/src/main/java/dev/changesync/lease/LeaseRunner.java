@@ -35,8 +35,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Release.</b> Whether the work completed, failed or was cancelled, the lease is released
  * with the work's completion updates ({@link LeaseWork#onFailure} on failure or cancellation). If
- * the completion updates themselves fail, the lease is released without them. An interrupt the
- * runner caused is cleared before {@code run} returns; an interrupt from anyone else is kept.
+ * the completion updates themselves fail, the lease is released without them.
+ *
+ * <p><b>Interrupts.</b> An interrupt the runner caused is cleared before {@code run} returns. An
+ * interrupt from anyone else is kept for the caller: one pending when {@code run} was called, one
+ * still pending when the work returns, and one the work let out as an {@link InterruptedException}
+ * (the runner catches that exception, so it restores the flag). An interrupt that the work itself
+ * swallowed mid-way cannot be seen, and so cannot be restored; nor can a foreign interrupt that
+ * arrived together with the runner's own.
  *
  * @param <W> the store's write context
  */
@@ -78,7 +84,9 @@ public final class LeaseRunner<W> {
       return this;
     }
 
-    /** The monotonic clock of the self-distrust deadline; {@link Ticker#systemTicker()} by default. */
+    /**
+     * The monotonic clock of the self-distrust deadline; {@link Ticker#systemTicker()} by default.
+     */
     public Builder<W> ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
@@ -90,8 +98,8 @@ public final class LeaseRunner<W> {
   }
 
   /**
-   * Claims {@code key} and, when granted, runs {@code work} under the new lease. Trust starts at the
-   * start of the claim call. Returns empty, having run nothing, when the lease is held.
+   * Claims {@code key} and, when granted, runs {@code work} under the new lease. Trust starts at
+   * the start of the claim call. Returns empty, having run nothing, when the lease is held.
    */
   public Optional<RunOutcome> claimAndRun(
       LeaseKey key, OwnerId owner, LeasePolicy policy, LeaseWork<W> work) {
@@ -105,8 +113,8 @@ public final class LeaseRunner<W> {
   }
 
   /**
-   * Runs {@code work} under {@code lease}, which the caller has just been granted. Trust is measured
-   * from now; use {@link #claimAndRun} to measure it from the claim itself.
+   * Runs {@code work} under {@code lease}, which the caller has just been granted. Trust is
+   * measured from now; use {@link #claimAndRun} to measure it from the claim itself.
    */
   public RunOutcome run(Lease lease, LeaseWork<W> work) {
     requireNonNull(lease, "lease");
@@ -141,17 +149,26 @@ public final class LeaseRunner<W> {
     }
 
     RunOutcome execute() {
+      // An interrupt pending now is the caller's, whatever the work does with it.
+      boolean interruptedOnEntry = Thread.currentThread().isInterrupted();
       synchronized (lock) {
-        scheduleHeartbeat();
-        scheduleDeadlineCheck(staleAfterNanos - (ticker.read() - trustedSince));
+        long untrustedIn = staleAfterNanos - (ticker.read() - trustedSince);
+        if (untrustedIn <= 0) {
+          // The claim itself took stale-after: someone may already have reclaimed the lease.
+          cancel(LossReason.NO_HEARTBEAT, noHeartbeatDetail());
+        } else {
+          scheduleHeartbeat();
+          scheduleDeadlineCheck(untrustedIn);
+        }
       }
-      Completion<W> completion;
+      Completion<W> completion = null;
       Throwable failure = null;
-      try {
-        completion = work.run(lease(), cancellation);
-      } catch (Throwable t) {
-        failure = t;
-        completion = null;
+      if (!cancellation.isCancelled()) {
+        try {
+          completion = work.run(lease(), cancellation);
+        } catch (Throwable t) {
+          failure = t;
+        }
       }
       boolean clearOurInterrupt;
       Lease finalLease;
@@ -165,14 +182,16 @@ public final class LeaseRunner<W> {
         lost = lossReason;
       }
       // Our own interrupt was for the work only. Anyone else's is kept for the caller; it is
-      // cleared during the release so the release itself is not aborted by it.
+      // cleared during the release so the release itself is not aborted by it. An
+      // InterruptedException the work threw consumed the flag: we caught it, so we restore it.
       boolean interrupted = Thread.interrupted();
-      boolean keepInterrupt = interrupted && !clearOurInterrupt;
+      boolean keepInterrupt =
+          interruptedOnEntry
+              || (!clearOurInterrupt && (interrupted || failure instanceof InterruptedException));
       try {
         if (cancellation.isCancelled()) {
           String detail = cancellation.reason().orElseThrow();
-          Throwable cause =
-              failure != null ? failure : LeaseLostException.of(finalLease, detail);
+          Throwable cause = failure != null ? failure : LeaseLostException.of(finalLease, detail);
           boolean released = release(finalLease, completionForFailure(cause));
           return new RunOutcome.Lost(lost, detail, released);
         }
@@ -295,11 +314,20 @@ public final class LeaseRunner<W> {
       }
       try {
         nextDeadlineCheck =
-            scheduler.schedule(
-                this::checkDeadline, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+            scheduler.schedule(this::checkDeadline, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
+        // Without a deadline check nothing would ever stop the work once heartbeats stop: a run
+        // that cannot watch its lease must not trust it.
         log.warn("scheduler rejected the deadline check of {}", lease.key(), e);
+        cancel(
+            LossReason.NO_HEARTBEAT,
+            "lease can no longer be trusted: the scheduler rejected the deadline check");
       }
+    }
+
+    /** Caller holds lock. */
+    private String noHeartbeatDetail() {
+      return "lease lost: no heartbeat succeeded for " + lease.policy().staleAfter();
     }
 
     private void checkDeadline() {
@@ -309,9 +337,7 @@ public final class LeaseRunner<W> {
         }
         long untrustedIn = staleAfterNanos - (ticker.read() - trustedSince);
         if (untrustedIn <= 0) {
-          cancel(
-              LossReason.NO_HEARTBEAT,
-              "lease lost: no heartbeat succeeded for " + lease.policy().staleAfter());
+          cancel(LossReason.NO_HEARTBEAT, noHeartbeatDetail());
         } else {
           scheduleDeadlineCheck(untrustedIn);
         }

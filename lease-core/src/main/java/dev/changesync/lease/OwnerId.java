@@ -14,6 +14,9 @@ import java.util.HexFormat;
  */
 public record OwnerId(String workerName, String incarnation) {
 
+  /** Longest owner id accepted, as {@code <worker-name>:<incarnation>}. */
+  public static final int MAX_LENGTH = 255;
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   public OwnerId {
@@ -24,9 +27,12 @@ public record OwnerId(String workerName, String incarnation) {
         incarnation.matches("[0-9A-Za-z_-]{1,64}"),
         "incarnation must be 1-64 characters of [0-9A-Za-z_-], got '%s'",
         incarnation);
+    // The owner id string is "<workerName>:<incarnation>"; it must fit in 255 characters.
     checkArgument(
-        workerName.length() + incarnation.length() < 256,
-        "owner id must be shorter than 256 characters");
+        workerName.length() + 1 + incarnation.length() <= MAX_LENGTH,
+        "owner id must be at most %s characters, got %s",
+        MAX_LENGTH,
+        workerName.length() + 1 + incarnation.length());
   }
 
   /** A new owner id for a process start of {@code workerName}, with a random incarnation. */
