@@ -1,0 +1,891 @@
+package dev.changesync.engine.lease;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.changesync.lease.ClaimResult;
+import dev.changesync.lease.Completion;
+import dev.changesync.lease.GuardedWrite;
+import dev.changesync.lease.HeartbeatResult;
+import dev.changesync.lease.Lease;
+import dev.changesync.lease.LeaseKey;
+import dev.changesync.lease.LeaseListener;
+import dev.changesync.lease.LeaseLostException;
+import dev.changesync.lease.LeasePolicy;
+import dev.changesync.lease.LeaseStore;
+import dev.changesync.lease.LossReason;
+import dev.changesync.lease.OwnerId;
+import dev.changesync.lease.RecoveryReport;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatement;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link LeaseStore} of changesync: leases in PostgreSQL, shared by every worker process.
+ *
+ * <p><b>One statement per operation.</b> Claim is an insert-or-update-if-reclaimable returning the
+ * new lease; heartbeat, bare release, manual release and recovery are single conditional updates.
+ * Each writes its lease event in the same statement, so the audit log never disagrees with the
+ * leases. Tokens come from one sequence, so they keep increasing even if lease rows are deleted.
+ *
+ * <p><b>Time.</b> By default every decision uses the database's clock ({@code now()} of the
+ * statement's transaction): all workers agree on "now" whatever their own clocks say, so a worker
+ * with a skewed clock cannot steal a lease. {@link Builder#clock} replaces it with an injected
+ * clock (tests), passed into the SQL as a parameter. The holder's own clock ({@link
+ * Builder#holderClock}) is used only to record how far it is from the database clock.
+ *
+ * <p><b>Liveness.</b> With a {@link LivenessSession}, the claimer records the advisory lock key of
+ * its process incarnation on every lease it takes. A lease whose owner's lock is held by no session
+ * belongs to a dead process and is reclaimable at once, without waiting for stale-after. The check
+ * is {@code pg_try_advisory_xact_lock(key)}: it succeeds only when no session holds the owner's
+ * lock, and the lock it takes is gone when the claiming statement ends.
+ *
+ * <p><b>Guarded writes</b> ({@link #inLease}) open a transaction, lock the lease row {@code FOR
+ * SHARE} after checking owner and token, run the caller's writes on the same {@link Handle}, and
+ * commit. A reclaim has to wait for that lock, so it can never slip in between the check and the
+ * commit; a writer whose token has moved on gets {@link LeaseLostException} and writes nothing.
+ */
+public final class PostgresLeaseStore implements LeaseStore<Handle> {
+
+  private static final Logger log = LoggerFactory.getLogger(PostgresLeaseStore.class);
+
+  /** Default retention of lease events. */
+  public static final Duration DEFAULT_EVENT_RETENTION = Duration.ofDays(7);
+
+  /** Default cap on the number of lease events kept. */
+  public static final long DEFAULT_EVENT_CAP = 1_000_000;
+
+  private static final String NOW = "coalesce(cast(:now as timestamptz), now())";
+  /** Whether lease row {@code l} may be claimed at instant {@code %s}. */
+  private static String reclaimable(String now) {
+    return """
+        (l.owner_id is null
+           or l.stale_at <= %s
+           or (:liveness and l.liveness_key is not null
+               and pg_try_advisory_xact_lock(l.liveness_key)))"""
+        .formatted(now);
+  }
+  private static final String LEASE_COLUMNS =
+      "resource, lane, owner_id, token, claimed_at, heartbeat_at, expires_at,"
+          + " lease_for_us, heartbeat_every_us, stale_after_us";
+
+  private final Jdbi jdbi;
+  private final InstantSource clock; // null: database time
+  private final InstantSource holderClock;
+  private final LivenessSession liveness; // null: no liveness
+  private final LeaseListener listener;
+  private final Duration eventRetention;
+  private final long eventCap;
+
+  private PostgresLeaseStore(Builder builder) {
+    this.jdbi = builder.jdbi;
+    this.clock = builder.clock;
+    this.holderClock = builder.holderClock;
+    this.liveness = builder.liveness;
+    this.listener = LeaseListener.safe(builder.listener);
+    this.eventRetention = builder.eventRetention;
+    this.eventCap = builder.eventCap;
+  }
+
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(Jdbi.create(requireNonNull(dataSource, "dataSource")));
+  }
+
+  public static Builder builder(Jdbi jdbi) {
+    return new Builder(jdbi);
+  }
+
+  /** Builds a {@link PostgresLeaseStore}. */
+  public static final class Builder {
+    private final Jdbi jdbi;
+    private InstantSource clock;
+    private InstantSource holderClock = InstantSource.system();
+    private LivenessSession liveness;
+    private LeaseListener listener = LeaseListener.NONE;
+    private Duration eventRetention = DEFAULT_EVENT_RETENTION;
+    private long eventCap = DEFAULT_EVENT_CAP;
+
+    private Builder(Jdbi jdbi) {
+      this.jdbi = requireNonNull(jdbi, "jdbi");
+    }
+
+    /**
+     * Decide "now" with this clock instead of the database's. For tests; in production leave it
+     * unset so that all workers share the database clock.
+     */
+    public Builder clock(InstantSource clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The holder's own clock, used only to record its skew from the database clock. */
+    public Builder holderClock(InstantSource holderClock) {
+      this.holderClock = requireNonNull(holderClock, "holderClock");
+      return this;
+    }
+
+    /**
+     * Record this process's liveness key on the leases it claims, and treat leases of owners whose
+     * liveness lock is not held as reclaimable at once. Unset: liveness off.
+     */
+    public Builder liveness(LivenessSession liveness) {
+      this.liveness = liveness;
+      return this;
+    }
+
+    public Builder listener(LeaseListener listener) {
+      this.listener = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Lease events older than this are deleted by {@link #pruneEvents()}. */
+    public Builder eventRetention(Duration eventRetention) {
+      if (eventRetention.isNegative() || eventRetention.isZero()) {
+        throw new IllegalArgumentException("eventRetention must be positive, got " + eventRetention);
+      }
+      this.eventRetention = eventRetention;
+      return this;
+    }
+
+    /** At most this many lease events are kept by {@link #pruneEvents()}. */
+    public Builder eventCap(long eventCap) {
+      if (eventCap <= 0) {
+        throw new IllegalArgumentException("eventCap must be positive, got " + eventCap);
+      }
+      this.eventCap = eventCap;
+      return this;
+    }
+
+    public PostgresLeaseStore build() {
+      return new PostgresLeaseStore(this);
+    }
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  /** True when this store treats leases of dead owners as reclaimable at once. */
+  public boolean livenessEnabled() {
+    return liveness != null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Claim
+  // ---------------------------------------------------------------------------------------------
+
+  private static final String CLAIM =
+      """
+      with t as (select %1$s as now),
+      prev as (select * from lease where resource = :resource and lane = :lane for update),
+      up as (
+        insert into lease as l (resource, lane, owner_id, worker_name, liveness_key, token,
+                                claimed_at, heartbeat_at, expires_at, stale_at,
+                                lease_for_us, heartbeat_every_us, stale_after_us, transitions,
+                                holder_clock_skew_us)
+        select :resource, :lane, :owner, :worker, :liveness_key, nextval('lease_token_seq'),
+               t.now, t.now, t.now + :lease_for_us * interval '1 microsecond',
+               t.now + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
+               :lease_for_us, :heartbeat_every_us, :stale_after_us, 1,
+               :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
+          -- Joining prev makes it lock and read the row before the insert changes it.
+          from t left join prev on true
+        on conflict (resource, lane) do update set
+               owner_id = excluded.owner_id, worker_name = excluded.worker_name,
+               liveness_key = excluded.liveness_key, token = excluded.token,
+               claimed_at = excluded.claimed_at, heartbeat_at = excluded.heartbeat_at,
+               expires_at = excluded.expires_at, stale_at = excluded.stale_at,
+               lease_for_us = excluded.lease_for_us,
+               heartbeat_every_us = excluded.heartbeat_every_us,
+               stale_after_us = excluded.stale_after_us,
+               transitions = l.transitions + 1,
+               holder_clock_skew_us = excluded.holder_clock_skew_us
+         where %2$s
+        returning l.*
+      ),
+      ev as (
+        insert into lease_event (at, resource, lane, kind, owner_id, token,
+                                 previous_owner_id, previous_token, detail)
+        select up.claimed_at, up.resource, up.lane,
+               case when prev.owner_id is null then 'claimed' else 'reclaimed' end,
+               up.owner_id, up.token, prev.owner_id, prev.token,
+               case when prev.owner_id is null then null
+                    when prev.stale_at <= up.claimed_at then 'previous holder stale'
+                    else 'previous holder''s process is gone' end
+          from up left join prev on true
+      )
+      select true as granted, %3$s,
+             prev.owner_id as p_owner_id, prev.token as p_token, prev.claimed_at as p_claimed_at,
+             prev.heartbeat_at as p_heartbeat_at, prev.expires_at as p_expires_at,
+             prev.lease_for_us as p_lease_for_us, prev.heartbeat_every_us as p_heartbeat_every_us,
+             prev.stale_after_us as p_stale_after_us
+        from up left join prev on true
+      union all
+      select false, %4$s, null, null, null, null, null, null, null, null
+        from prev where not exists (select 1 from up)
+      """
+          .formatted(
+              NOW,
+              reclaimable("excluded.claimed_at"),
+              prefixed("up", LEASE_COLUMNS),
+              prefixed("prev", LEASE_COLUMNS));
+
+  @Override
+  public ClaimResult claim(LeaseKey key, OwnerId owner, LeasePolicy policy) {
+    requireNonNull(key, "key");
+    requireNonNull(owner, "owner");
+    requireNonNull(policy, "policy");
+    Optional<ClaimRow> row =
+        jdbi.withHandle(
+            h ->
+                bindClaim(h.createQuery(CLAIM), owner, policy)
+                    .bind("resource", key.resource())
+                    .bind("lane", key.lane())
+                    .map(PostgresLeaseStore::claimRow)
+                    .findOne());
+    if (row.isEmpty()) {
+      // Another claimer inserted the row after this statement's snapshot and holds it.
+      return find(key)
+          .<ClaimResult>map(ClaimResult.Held::new)
+          .orElseGet(() -> claim(key, owner, policy));
+    }
+    ClaimRow claimed = row.get();
+    if (!claimed.granted()) {
+      if (claimed.lease().isEmpty()) {
+        // The row exists but is free, and still we could not take it: a concurrent claim won
+        // after this statement's snapshot. Report what holds it now.
+        return find(key)
+            .<ClaimResult>map(ClaimResult.Held::new)
+            .orElseGet(() -> claim(key, owner, policy));
+      }
+      return new ClaimResult.Held(claimed.lease().orElseThrow());
+    }
+    ClaimResult.Granted granted =
+        new ClaimResult.Granted(claimed.lease().orElseThrow(), claimed.previous());
+    fireGranted(granted);
+    return granted;
+  }
+
+  private <S extends SqlStatement<S>> S bindClaim(S statement, OwnerId owner, LeasePolicy policy) {
+    return bindNow(statement)
+        .bind("owner", owner.toString())
+        .bind("worker", owner.workerName())
+        .bind("liveness_key", liveness == null ? null : liveness.keyFor(owner).orElse(null))
+        .bind("liveness", liveness != null)
+        .bind("lease_for_us", micros(policy.leaseFor()))
+        .bind("heartbeat_every_us", micros(policy.heartbeatEvery()))
+        .bind("stale_after_us", micros(policy.staleAfter()))
+        .bind("holder_epoch_us", epochMicros(holderClock.instant()));
+  }
+
+  private void fireGranted(ClaimResult.Granted granted) {
+    granted
+        .reclaimedFrom()
+        .ifPresentOrElse(
+            previous -> listener.reclaimed(granted.lease(), previous),
+            () -> listener.claimed(granted.lease()));
+  }
+
+  /**
+   * Claims the first reclaimable lease of {@code lane} among {@code candidates}, in their order.
+   * Rows locked by a concurrent claimer are skipped ({@code FOR UPDATE SKIP LOCKED}), so many
+   * workers polling at once each get different work instead of all racing for the same row. Lease
+   * rows must exist for a candidate to be picked (see {@link #register}). Returns empty when
+   * nothing is claimable.
+   */
+  public Optional<ClaimResult.Granted> claimNext(
+      String lane, OwnerId owner, LeasePolicy policy, Candidates candidates) {
+    requireNonNull(lane, "lane");
+    requireNonNull(owner, "owner");
+    requireNonNull(policy, "policy");
+    requireNonNull(candidates, "candidates");
+    String sql =
+        """
+        with t as (select %1$s as now),
+        pick as (
+          select l.* from lease l join (%2$s) c on c.resource = l.resource, t
+           where l.lane = :lane and %3$s
+           order by %4$s
+           limit 1
+             for update of l skip locked
+        ),
+        up as (
+          update lease l set owner_id = :owner, worker_name = :worker,
+                 liveness_key = :liveness_key, token = nextval('lease_token_seq'),
+                 claimed_at = t.now, heartbeat_at = t.now,
+                 expires_at = t.now + :lease_for_us * interval '1 microsecond',
+                 stale_at = t.now + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
+                 lease_for_us = :lease_for_us, heartbeat_every_us = :heartbeat_every_us,
+                 stale_after_us = :stale_after_us, transitions = l.transitions + 1,
+                 holder_clock_skew_us =
+                   :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
+            from pick, t
+           where l.resource = pick.resource and l.lane = pick.lane
+          returning l.*
+        ),
+        ev as (
+          insert into lease_event (at, resource, lane, kind, owner_id, token,
+                                   previous_owner_id, previous_token, detail)
+          select up.claimed_at, up.resource, up.lane,
+                 case when pick.owner_id is null then 'claimed' else 'reclaimed' end,
+                 up.owner_id, up.token, pick.owner_id, pick.token,
+                 case when pick.owner_id is null then null
+                      when pick.stale_at <= up.claimed_at then 'previous holder stale'
+                      else 'previous holder''s process is gone' end
+            from up join pick on true
+        )
+        select true as granted, %5$s,
+               pick.owner_id as p_owner_id, pick.token as p_token,
+               pick.claimed_at as p_claimed_at, pick.heartbeat_at as p_heartbeat_at,
+               pick.expires_at as p_expires_at, pick.lease_for_us as p_lease_for_us,
+               pick.heartbeat_every_us as p_heartbeat_every_us,
+               pick.stale_after_us as p_stale_after_us
+          from up join pick on true
+        """
+            .formatted(
+                NOW,
+                candidates.sql(),
+                reclaimable("t.now"),
+                candidates.orderBy(),
+                prefixed("up", LEASE_COLUMNS));
+    Optional<ClaimRow> row =
+        jdbi.withHandle(
+            h -> {
+              var query = bindClaim(h.createQuery(sql), owner, policy).bind("lane", lane);
+              candidates.params().forEach(query::bind);
+              return query.map(PostgresLeaseStore::claimRow).findOne();
+            });
+    return row.map(
+        r -> {
+          ClaimResult.Granted granted =
+              new ClaimResult.Granted(r.lease().orElseThrow(), r.previous());
+          fireGranted(granted);
+          return granted;
+        });
+  }
+
+  /**
+   * The work a {@link #claimNext} may pick: {@code sql} is a query returning a {@code resource}
+   * column and whatever {@code orderBy} sorts by, referenced through the alias {@code c} (for
+   * example {@code c.priority desc, c.resource}). The lease row is available as {@code l}.
+   */
+  public record Candidates(String sql, String orderBy, Map<String, Object> params) {
+    public Candidates {
+      requireNonNull(sql, "sql");
+      requireNonNull(orderBy, "orderBy");
+      params = Map.copyOf(params);
+    }
+
+    public static Candidates of(String sql, String orderBy) {
+      return new Candidates(sql, orderBy, Map.of());
+    }
+  }
+
+  /**
+   * Makes sure a (FREE) lease row exists for each key, so that {@link #claimNext} can pick it.
+   * Existing rows are left alone.
+   */
+  public void register(Collection<LeaseKey> keys) {
+    if (keys.isEmpty()) {
+      return;
+    }
+    jdbi.useHandle(
+        h -> {
+          var batch =
+              h.prepareBatch(
+                  "insert into lease (resource, lane) values (:resource, :lane)"
+                      + " on conflict do nothing");
+          for (LeaseKey key : keys) {
+            batch.bind("resource", key.resource()).bind("lane", key.lane()).add();
+          }
+          batch.execute();
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Heartbeat and release
+  // ---------------------------------------------------------------------------------------------
+
+  private static final String HEARTBEAT =
+      """
+      with t as (select %1$s as now),
+      up as (
+        update lease l set heartbeat_at = t.now,
+               expires_at = t.now + l.lease_for_us * interval '1 microsecond',
+               stale_at = t.now + least(l.lease_for_us, l.stale_after_us) * interval '1 microsecond',
+               holder_clock_skew_us = :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
+          from t
+         where l.resource = :resource and l.lane = :lane and l.owner_id = :owner and l.token = :token
+        returning l.*
+      ),
+      ev as (
+        insert into lease_event (at, resource, lane, kind, owner_id, token,
+                                 previous_owner_id, previous_token, detail)
+        select t.now, :resource, :lane, 'lost', :owner, :token, null, null, 'heartbeat refused'
+          from t where not exists (select 1 from up)
+      )
+      select true as renewed, %2$s from up
+      union all
+      select false, %3$s from lease l
+       where l.resource = :resource and l.lane = :lane and not exists (select 1 from up)
+      """
+          .formatted(NOW, prefixed("up", LEASE_COLUMNS), prefixed("l", LEASE_COLUMNS));
+
+  @Override
+  public HeartbeatResult heartbeat(Lease lease) {
+    requireNonNull(lease, "lease");
+    Optional<ClaimRow> row =
+        jdbi.withHandle(
+            h ->
+                bindNow(h.createQuery(HEARTBEAT))
+                    .bind("resource", lease.key().resource())
+                    .bind("lane", lease.key().lane())
+                    .bind("owner", lease.owner().toString())
+                    .bind("token", lease.token())
+                    .bind("holder_epoch_us", epochMicros(holderClock.instant()))
+                    .map(PostgresLeaseStore::claimRow)
+                    .findOne());
+    if (row.isPresent() && row.get().granted()) {
+      Lease renewed = row.get().lease().orElseThrow();
+      listener.heartbeat(renewed);
+      return new HeartbeatResult.Renewed(renewed);
+    }
+    Optional<Lease> current = row.flatMap(ClaimRow::lease);
+    LossReason reason = LossReason.of(current);
+    listener.lost(lease, reason);
+    return new HeartbeatResult.Lost(reason, current);
+  }
+
+  private static final String FREE_COLUMNS =
+      """
+      owner_id = null, worker_name = null, liveness_key = null, claimed_at = null,
+      heartbeat_at = null, expires_at = null, stale_at = null, lease_for_us = null,
+      heartbeat_every_us = null, stale_after_us = null, holder_clock_skew_us = null""";
+
+  private static final String RELEASE =
+      """
+      with t as (select %1$s as now),
+      up as (
+        update lease set %2$s
+         where resource = :resource and lane = :lane and owner_id = :owner and token = :token
+        returning resource
+      ),
+      ev as (
+        insert into lease_event (at, resource, lane, kind, owner_id, token, detail)
+        select t.now, :resource, :lane,
+               case when exists (select 1 from up) then 'released' else 'lost' end,
+               :owner, :token,
+               case when exists (select 1 from up) then null else 'release refused' end
+          from t
+      )
+      select count(*) from up
+      """
+          .formatted(NOW, FREE_COLUMNS);
+
+  private static final String RELEASE_CHECKED =
+      """
+      with t as (select %1$s as now),
+      up as (
+        update lease set %2$s
+         where resource = :resource and lane = :lane and owner_id = :owner and token = :token
+        returning resource
+      )
+      insert into lease_event (at, resource, lane, kind, owner_id, token)
+      select t.now, :resource, :lane, 'released', :owner, :token from t, up
+      """
+          .formatted(NOW, FREE_COLUMNS);
+
+  @Override
+  public boolean release(Lease lease, Completion<Handle> completion) {
+    requireNonNull(lease, "lease");
+    requireNonNull(completion, "completion");
+    boolean released;
+    if (completion == Completion.<Handle>none()) {
+      released =
+          jdbi.withHandle(
+              h ->
+                  bindLease(bindNow(h.createQuery(RELEASE)), lease).mapTo(Long.class).one() == 1);
+    } else {
+      released =
+          jdbi.inTransaction(
+              h -> {
+                if (!lockIfOwned(h, lease, "for update")) {
+                  return false;
+                }
+                try {
+                  completion.apply(h);
+                } catch (RuntimeException e) {
+                  throw e;
+                } catch (Exception e) {
+                  throw new IllegalStateException(
+                      "completion updates failed for " + lease.key(), e);
+                }
+                bindLease(bindNow(h.createUpdate(RELEASE_CHECKED)), lease).execute();
+                return true;
+              });
+      if (!released) {
+        recordLost(lease, "release refused");
+      }
+    }
+    if (released) {
+      listener.released(lease);
+    } else {
+      Optional<Lease> current = find(lease.key());
+      log.warn(
+          "release of {} by {} with token {} refused: ownership changed (now {})",
+          lease.key(),
+          lease.owner(),
+          lease.token(),
+          current.map(l -> l.owner() + " token " + l.token()).orElse("free"));
+      listener.lost(lease, LossReason.of(current));
+    }
+    return released;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Guarded writes
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * Runs {@code write} in a transaction that first checks owner and token of {@code lease} and
+   * locks its row until commit. Throws {@link LeaseLostException}, having written nothing, when the
+   * lease has moved on.
+   */
+  @Override
+  public <R, X extends Exception> R inLease(Lease lease, GuardedWrite<Handle, R, X> write) throws X {
+    requireNonNull(lease, "lease");
+    requireNonNull(write, "write");
+    try {
+      return jdbi.inTransaction(
+          h -> {
+            if (!lockIfOwned(h, lease, "for share")) {
+              throw LeaseLostException.of(lease, "owner or token no longer on record");
+            }
+            return write.write(h);
+          });
+    } catch (LeaseLostException e) {
+      if (e.token() == lease.token() && e.owner().equals(lease.owner())) {
+        recordLost(lease, "guarded write refused");
+        Optional<Lease> current = find(lease.key());
+        listener.lost(lease, LossReason.of(current));
+      }
+      throw e;
+    }
+  }
+
+  private boolean lockIfOwned(Handle h, Lease lease, String lockMode) {
+    return h.createQuery(
+            "select 1 from lease where resource = :resource and lane = :lane"
+                + " and owner_id = :owner and token = :token "
+                + lockMode)
+        .bind("resource", lease.key().resource())
+        .bind("lane", lease.key().lane())
+        .bind("owner", lease.owner().toString())
+        .bind("token", lease.token())
+        .mapTo(Integer.class)
+        .findOne()
+        .isPresent();
+  }
+
+  private void recordLost(Lease lease, String detail) {
+    try {
+      jdbi.useHandle(
+          h ->
+              bindLease(
+                      bindNow(
+                          h.createUpdate(
+                              "insert into lease_event (at, resource, lane, kind, owner_id, token,"
+                                  + " detail) select %s, :resource, :lane, 'lost', :owner, :token,"
+                                      .formatted(NOW)
+                                  + " :detail")),
+                      lease)
+                  .bind("detail", detail)
+                  .execute());
+    } catch (RuntimeException e) {
+      log.warn("could not record the loss of {} in the lease event log", lease.key(), e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Manual release and recovery
+  // ---------------------------------------------------------------------------------------------
+
+  private static final String RELEASE_MANUALLY =
+      """
+      with t as (select %1$s as now),
+      prev as (select * from lease where resource = :resource and lane = :lane
+                                     and owner_id is not null for update),
+      up as (
+        update lease l set %2$s, token = nextval('lease_token_seq')
+          from prev
+         where l.resource = prev.resource and l.lane = prev.lane
+        returning l.resource, l.token
+      ),
+      ev as (
+        insert into lease_event (at, resource, lane, kind, owner_id, token,
+                                 previous_owner_id, previous_token, detail)
+        select t.now, :resource, :lane, 'manually_released', null, up.token,
+               prev.owner_id, prev.token, :detail
+          from t, up, prev
+      )
+      select %3$s from prev join up on true
+      """
+          .formatted(NOW, FREE_COLUMNS, prefixed("prev", LEASE_COLUMNS));
+
+  @Override
+  public Optional<Lease> releaseManually(LeaseKey key, String actor) {
+    requireNonNull(key, "key");
+    requireNonNull(actor, "actor");
+    Optional<Lease> released =
+        jdbi.withHandle(
+            h ->
+                bindNow(h.createQuery(RELEASE_MANUALLY))
+                    .bind("resource", key.resource())
+                    .bind("lane", key.lane())
+                    .bind("detail", "released by hand by " + actor)
+                    .map((rs, ctx) -> lease(rs, ""))
+                    .findOne());
+    released.ifPresent(lease -> listener.manuallyReleased(lease, actor));
+    return released;
+  }
+
+  private static final String RECOVER =
+      """
+      with t as (select %1$s as now),
+      victims as (
+        select l.*,
+               case when l.worker_name = :worker then 'EARLIER_INCARNATION'
+                    when l.stale_at <= t.now then 'STALE'
+                    else 'OWNER_GONE' end as reason
+          from lease l, t
+         where l.owner_id is not null and l.owner_id <> :self
+           and (l.worker_name = :worker
+                or l.stale_at <= t.now
+                or (:liveness and l.liveness_key is not null
+                    and pg_try_advisory_xact_lock(l.liveness_key)))
+           for update of l skip locked
+      ),
+      up as (
+        update lease l set %2$s
+          from victims v
+         where l.resource = v.resource and l.lane = v.lane
+        returning l.resource
+      ),
+      ev as (
+        insert into lease_event (at, resource, lane, kind, owner_id, token,
+                                 previous_owner_id, previous_token, detail)
+        select t.now, v.resource, v.lane, 'recovered', :self, null, v.owner_id, v.token,
+               lower(replace(v.reason, '_', ' '))
+          from t, victims v
+      )
+      select %3$s, v.reason from victims v
+       order by v.resource, v.lane
+      """
+          .formatted(NOW, FREE_COLUMNS, prefixed("v", LEASE_COLUMNS));
+
+  @Override
+  public RecoveryReport recover(OwnerId self) {
+    requireNonNull(self, "self");
+    List<RecoveryReport.Freed> freed =
+        jdbi.withHandle(
+            h ->
+                bindNow(h.createQuery(RECOVER))
+                    .bind("self", self.toString())
+                    .bind("worker", self.workerName())
+                    .bind("liveness", liveness != null)
+                    .map(
+                        (rs, ctx) ->
+                            new RecoveryReport.Freed(
+                                lease(rs, ""),
+                                RecoveryReport.Reason.valueOf(rs.getString("reason"))))
+                    .list());
+    RecoveryReport report = new RecoveryReport(self, new ArrayList<>(freed));
+    if (report.total() > 0) {
+      log.info("recovery by {} freed {} lease(s): {}", self, report.total(), report.countsByLane());
+    }
+    listener.recovered(report);
+    return report;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+  // ---------------------------------------------------------------------------------------------
+
+  @Override
+  public Optional<Lease> find(LeaseKey key) {
+    requireNonNull(key, "key");
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "select "
+                        + LEASE_COLUMNS
+                        + " from lease where resource = :resource and lane = :lane"
+                        + " and owner_id is not null")
+                .bind("resource", key.resource())
+                .bind("lane", key.lane())
+                .map((rs, ctx) -> lease(rs, ""))
+                .findOne());
+  }
+
+  @Override
+  public List<Lease> list() {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "select "
+                        + LEASE_COLUMNS
+                        + " from lease where owner_id is not null order by resource, lane")
+                .map((rs, ctx) -> lease(rs, ""))
+                .list());
+  }
+
+  @Override
+  public Instant now() {
+    if (clock != null) {
+      return truncate(clock.instant());
+    }
+    return jdbi.withHandle(
+        h -> h.createQuery("select now()").map((rs, ctx) -> instant(rs, "now")).one());
+  }
+
+  /**
+   * Deletes lease events older than the retention and beyond the cap (oldest first). Returns how
+   * many were deleted.
+   */
+  public int pruneEvents() {
+    return jdbi.withHandle(
+        h -> {
+          int byAge =
+              bindNow(
+                      h.createUpdate(
+                          "delete from lease_event where at < %s - :retention_us * interval '1 microsecond'"
+                              .formatted(NOW)))
+                  .bind("retention_us", micros(eventRetention))
+                  .execute();
+          int byCount =
+              h.createUpdate(
+                      """
+                      delete from lease_event
+                       where id <= (select id from lease_event order by id desc
+                                     offset :cap limit 1)
+                      """)
+                  .bind("cap", eventCap)
+                  .execute();
+          return byAge + byCount;
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Mapping and binding
+  // ---------------------------------------------------------------------------------------------
+
+  /** One row of a claim or heartbeat: the outcome, the lease (if any) and the previous lease. */
+  private record ClaimRow(boolean granted, Optional<Lease> lease, Optional<Lease> previous) {}
+
+  private static ClaimRow claimRow(ResultSet rs, StatementContext ctx) throws SQLException {
+    boolean granted = rs.getBoolean(1);
+    Optional<Lease> lease =
+        rs.getString("owner_id") == null ? Optional.empty() : Optional.of(lease(rs, ""));
+    Optional<Lease> previous = Optional.empty();
+    if (granted && hasColumn(rs, "p_owner_id") && rs.getString("p_owner_id") != null) {
+      previous =
+          Optional.of(
+              new Lease(
+                  new LeaseKey(rs.getString("resource"), rs.getString("lane")),
+                  OwnerId.parse(rs.getString("p_owner_id")),
+                  rs.getLong("p_token"),
+                  instant(rs, "p_claimed_at"),
+                  instant(rs, "p_heartbeat_at"),
+                  instant(rs, "p_expires_at"),
+                  policy(rs, "p_")));
+    }
+    return new ClaimRow(granted, lease, previous);
+  }
+
+  private static boolean hasColumn(ResultSet rs, String column) throws SQLException {
+    var meta = rs.getMetaData();
+    for (int i = 1; i <= meta.getColumnCount(); i++) {
+      if (meta.getColumnLabel(i).equals(column)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static Lease lease(ResultSet rs, String prefix) throws SQLException {
+    return new Lease(
+        new LeaseKey(rs.getString(prefix + "resource"), rs.getString(prefix + "lane")),
+        OwnerId.parse(rs.getString(prefix + "owner_id")),
+        rs.getLong(prefix + "token"),
+        instant(rs, prefix + "claimed_at"),
+        instant(rs, prefix + "heartbeat_at"),
+        instant(rs, prefix + "expires_at"),
+        policy(rs, prefix));
+  }
+
+  private static LeasePolicy policy(ResultSet rs, String prefix) throws SQLException {
+    return LeasePolicy.of(
+        Duration.of(rs.getLong(prefix + "lease_for_us"), ChronoUnit.MICROS),
+        Duration.of(rs.getLong(prefix + "heartbeat_every_us"), ChronoUnit.MICROS),
+        Duration.of(rs.getLong(prefix + "stale_after_us"), ChronoUnit.MICROS));
+  }
+
+  static Instant instant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+    return value == null ? null : value.toInstant();
+  }
+
+  private static String prefixed(String alias, String columns) {
+    StringBuilder out = new StringBuilder();
+    for (String column : columns.split(",")) {
+      if (out.length() > 0) {
+        out.append(", ");
+      }
+      String c = column.strip();
+      out.append(alias).append('.').append(c).append(" as ").append(c);
+    }
+    return out.toString();
+  }
+
+  private <S extends SqlStatement<S>> S bindNow(S statement) {
+    OffsetDateTime now =
+        clock == null ? null : OffsetDateTime.ofInstant(truncate(clock.instant()), ZoneOffset.UTC);
+    return statement.bindByType("now", now, OffsetDateTime.class);
+  }
+
+  private static <S extends SqlStatement<S>> S bindLease(S statement, Lease lease) {
+    return statement
+        .bind("resource", lease.key().resource())
+        .bind("lane", lease.key().lane())
+        .bind("owner", lease.owner().toString())
+        .bind("token", lease.token());
+  }
+
+  private static Instant truncate(Instant instant) {
+    return instant.truncatedTo(ChronoUnit.MICROS);
+  }
+
+  static long micros(Duration duration) {
+    return duration.toNanos() / 1_000;
+  }
+
+  private static long epochMicros(Instant instant) {
+    return ChronoUnit.MICROS.between(Instant.EPOCH, instant);
+  }
+}
