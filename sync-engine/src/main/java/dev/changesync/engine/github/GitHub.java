@@ -1,0 +1,46 @@
+package dev.changesync.engine.github;
+
+import java.util.List;
+
+/**
+ * The GitHub REST calls changesync makes. Implementations handle authentication, pagination (by
+ * the {@code Link} header only), conditional requests, rate limits and retries; callers see
+ * values or a {@link GitHubException}.
+ *
+ * <p>Lists arrive a page at a time through a {@link PageConsumer}, so a repository with thousands
+ * of open pull requests never has to fit in memory, and long work can stop between pages.
+ */
+public interface GitHub {
+
+  /** {@code GET /repos/{owner}/{repo}}. */
+  GhRepository repository(String owner, String repo);
+
+  /**
+   * {@code GET /repos/{owner}/{repo}/pulls?state=open&per_page=100}, following {@code rel="next"}
+   * until the last page or until {@code consumer} returns false.
+   *
+   * @return how the listing went (pages, and how many of them were answered 304 from the cache)
+   */
+  ListingStats openPulls(String owner, String repo, PageConsumer<GhPullSummary> consumer);
+
+  /** {@code GET /repos/{owner}/{repo}/pulls/{number}}. */
+  GhPull pull(String owner, String repo, int number);
+
+  /**
+   * {@code GET /repos/{owner}/{repo}/pulls/{number}/files?per_page=100}, following {@code
+   * rel="next"}, at most {@link #MAX_FILES} files in all (GitHub's own limit).
+   */
+  ListingStats pullFiles(String owner, String repo, int number, PageConsumer<GhFile> consumer);
+
+  /** GitHub lists at most this many files of a pull request. */
+  int MAX_FILES = 3_000;
+
+  /** Receives one page of a listing; returns false to stop listing. */
+  @FunctionalInterface
+  interface PageConsumer<T> {
+    boolean accept(List<T> page);
+  }
+
+  /** What a paginated listing cost. */
+  record ListingStats(int pages, int notModifiedPages, int items) {}
+}
