@@ -2,6 +2,7 @@ package dev.changesync.engine.lease;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.changesync.engine.db.DbTime;
 import dev.changesync.lease.ClaimResult;
 import dev.changesync.lease.Completion;
 import dev.changesync.lease.GuardedWrite;
@@ -21,7 +22,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -71,7 +71,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   /** Default cap on the number of lease events kept. */
   public static final long DEFAULT_EVENT_CAP = 1_000_000;
 
-  private static final String NOW = "coalesce(cast(:now as timestamptz), now())";
+  private static final String NOW = DbTime.NOW;
   /** Whether lease row {@code l} may be claimed at instant {@code %s}. */
   private static String reclaimable(String now) {
     return """
@@ -86,7 +86,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
           + " lease_for_us, heartbeat_every_us, stale_after_us";
 
   private final Jdbi jdbi;
-  private final InstantSource clock; // null: database time
+  private final DbTime time;
   private final InstantSource holderClock;
   private final LivenessSession liveness; // null: no liveness
   private final LeaseListener listener;
@@ -95,7 +95,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
   private PostgresLeaseStore(Builder builder) {
     this.jdbi = builder.jdbi;
-    this.clock = builder.clock;
+    this.time = builder.clock == null ? DbTime.database() : DbTime.injected(builder.clock);
     this.holderClock = builder.holderClock;
     this.liveness = builder.liveness;
     this.listener = LeaseListener.safe(builder.listener);
@@ -757,12 +757,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
   @Override
   public Instant now() {
-    if (clock != null) {
-      return truncate(clock.instant());
-    }
-    return jdbi.withHandle(
-        h -> h.createQuery("select now()").map((rs, ctx) -> instant(rs, "now")).one());
+    return jdbi.withHandle(time::now);
   }
+
 
   /**
    * Deletes lease events older than the retention and beyond the cap (oldest first). Returns how
@@ -864,10 +861,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   }
 
   private <S extends SqlStatement<S>> S bindNow(S statement) {
-    OffsetDateTime now =
-        clock == null ? null : OffsetDateTime.ofInstant(truncate(clock.instant()), ZoneOffset.UTC);
-    return statement.bindByType("now", now, OffsetDateTime.class);
+    return time.bind(statement);
   }
+
 
   private static <S extends SqlStatement<S>> S bindLease(S statement, Lease lease) {
     return statement
@@ -877,9 +873,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
         .bind("token", lease.token());
   }
 
-  private static Instant truncate(Instant instant) {
-    return instant.truncatedTo(ChronoUnit.MICROS);
-  }
 
   static long micros(Duration duration) {
     return duration.toNanos() / 1_000;

@@ -2,13 +2,11 @@ package dev.changesync.engine.lease;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.changesync.engine.db.DbTime;
 import dev.changesync.lease.OwnerId;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
@@ -21,21 +19,21 @@ import org.jdbi.v3.core.statement.SqlStatement;
  */
 public final class WorkerRegistry {
 
-  private static final String NOW = "coalesce(cast(:now as timestamptz), now())";
+  private static final String NOW = DbTime.NOW;
 
   private final Jdbi jdbi;
-  private final InstantSource clock; // null: database time
+  private final DbTime time;
 
   /** A registry on database time. */
   public WorkerRegistry(Jdbi jdbi) {
     this.jdbi = requireNonNull(jdbi, "jdbi");
-    this.clock = null;
+    this.time = DbTime.database();
   }
 
   /** A registry on an injected clock (tests). */
   public WorkerRegistry(Jdbi jdbi, InstantSource clock) {
     this.jdbi = requireNonNull(jdbi, "jdbi");
-    this.clock = requireNonNull(clock, "clock");
+    this.time = DbTime.injected(clock);
   }
 
   /** What a worker says about itself when it registers. */
@@ -152,11 +150,7 @@ public final class WorkerRegistry {
   }
 
   private <S extends SqlStatement<S>> S bindNow(S statement) {
-    OffsetDateTime now =
-        clock == null
-            ? null
-            : OffsetDateTime.ofInstant(
-                clock.instant().truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
-    return statement.bindByType("now", now, OffsetDateTime.class);
+    return time.bind(statement);
   }
+
 }
