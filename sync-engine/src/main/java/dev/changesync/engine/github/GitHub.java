@@ -28,7 +28,8 @@ public interface GitHub {
 
   /**
    * {@code GET /repos/{owner}/{repo}/pulls/{number}/files?per_page=100}, following {@code
-   * rel="next"}, at most {@link #MAX_FILES} files in all (GitHub's own limit).
+   * rel="next"}, at most {@link #MAX_FILES} files in all (GitHub's own limit); {@link
+   * ListingStats#truncated()} tells when that limit was reached.
    */
   ListingStats pullFiles(String owner, String repo, int number, PageConsumer<GhFile> consumer);
 
@@ -41,6 +42,22 @@ public interface GitHub {
     boolean accept(List<T> page);
   }
 
-  /** What a paginated listing cost. */
-  record ListingStats(int pages, int notModifiedPages, int items) {}
+  /**
+   * What a paginated listing cost and returned.
+   *
+   * @param pages pages fetched (each one request)
+   * @param notModifiedPages of those, pages GitHub answered 304 and the client served from its
+   *     cache (they cost no rate limit)
+   * @param items items handed to the consumer
+   * @param truncated the listing reached {@link #MAX_FILES} and stopped there: the pull request may
+   *     have more files than were listed (compare {@link GhPull#changedFiles()}); always false for
+   *     pull request listings
+   */
+  record ListingStats(int pages, int notModifiedPages, int items, boolean truncated) {
+
+    /** Stats of a listing that was not truncated. */
+    public ListingStats(int pages, int notModifiedPages, int items) {
+      this(pages, notModifiedPages, items, false);
+    }
+  }
 }

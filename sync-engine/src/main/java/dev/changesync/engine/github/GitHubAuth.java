@@ -1,0 +1,101 @@
+package dev.changesync.engine.github;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+
+/**
+ * How the client authenticates: a {@link Token} (personal or fine-grained access token, or any
+ * token GitHub accepts as {@code Authorization: Bearer}), or a GitHub {@link App} installation.
+ * {@code toString()} never shows a token or a key.
+ */
+public sealed interface GitHubAuth permits GitHubAuth.Token, GitHubAuth.App {
+
+  /** A token sent as {@code Authorization: Bearer <token>}. */
+  static Token token(String token) {
+    return new Token(token);
+  }
+
+  /**
+   * A GitHub App installation, the private key given as PEM text ({@code BEGIN RSA PRIVATE KEY},
+   * as GitHub issues it, or PKCS#8 {@code BEGIN PRIVATE KEY}).
+   *
+   * @throws IllegalArgumentException when the key cannot be read (the message does not show it)
+   */
+  static App app(String appId, long installationId, String privateKeyPem) {
+    return new App(appId, installationId, PemKeys.privateKey(privateKeyPem));
+  }
+
+  /**
+   * A GitHub App installation, the private key read from a PEM file.
+   *
+   * @throws UncheckedIOException when the file cannot be read
+   * @throws IllegalArgumentException when it holds no usable key
+   */
+  static App app(String appId, long installationId, Path privateKeyPemFile) {
+    requireNonNull(privateKeyPemFile, "privateKeyPemFile");
+    String pem;
+    try {
+      pem = Files.readString(privateKeyPemFile, StandardCharsets.US_ASCII);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot read the GitHub App private key " + privateKeyPemFile + ": " + e.getMessage(), e);
+    }
+    try {
+      return new App(appId, installationId, PemKeys.privateKey(pem));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(privateKeyPemFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A personal (or other bearer) token. */
+  record Token(String token) implements GitHubAuth {
+    public Token {
+      requireNonNull(token, "token");
+      if (token.isBlank()) {
+        throw new IllegalArgumentException("token must not be blank");
+      }
+      if (token.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+        throw new IllegalArgumentException(
+            "token must be printable ASCII without spaces (is there a stray newline?)");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Token[***]";
+    }
+  }
+
+  /**
+   * A GitHub App installation: the client signs a short-lived RS256 JWT with {@code privateKey}
+   * (issuer {@code appId}, the app's id or client id) and exchanges it for an installation token.
+   */
+  record App(String appId, long installationId, PrivateKey privateKey) implements GitHubAuth {
+    public App {
+      requireNonNull(appId, "appId");
+      requireNonNull(privateKey, "privateKey");
+      if (appId.isBlank() || appId.chars().anyMatch(c -> c <= ' ' || c >= 0x7f || c == '"')) {
+        throw new IllegalArgumentException("appId must be a non-blank id without spaces or quotes");
+      }
+      if (installationId <= 0) {
+        throw new IllegalArgumentException(
+            "installationId must be positive, was " + installationId);
+      }
+      if (!privateKey.getAlgorithm().equals("RSA")) {
+        throw new IllegalArgumentException(
+            "privateKey must be an RSA key, was " + privateKey.getAlgorithm());
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "App[appId=" + appId + ", installationId=" + installationId + ", privateKey=***]";
+    }
+  }
+}

@@ -1,0 +1,1006 @@
+package dev.changesync.engine.github;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.changesync.engine.github.GitHubListener.WaitReason;
+import dev.changesync.engine.repo.RepoName;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.Signature;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.OffsetDateTime;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link GitHub} over GitHub's REST API with {@link java.net.http.HttpClient} and Jackson.
+ *
+ * <p><b>Requests.</b> Every request sends {@code Accept: application/vnd.github+json}, {@code
+ * X-GitHub-Api-Version: 2022-11-28}, the configured {@code User-Agent} and {@code Authorization:
+ * Bearer} with a personal token or a GitHub App installation token. Listings start at {@code
+ * per_page=}{@link GitHubSettings#pageSize()} and then follow only the {@code Link} header's {@code
+ * rel="next"} — and only to the API's own origin (scheme, host and port of {@link
+ * GitHubSettings#baseUrl()}), so a token is never sent elsewhere. Redirects are followed (up to
+ * three, same origin only) by the client itself, never by the HTTP library.
+ *
+ * <p><b>Conditional requests.</b> A GET whose earlier 200 carried an {@code ETag} is repeated
+ * with {@code If-None-Match}; a 304 is answered from the cache and costs no rate limit. The cache
+ * is keyed by URL and credential identity (see {@link ConditionalCache}) and bounded by {@link
+ * GitHubSettings#cacheMaxBytes()}.
+ *
+ * <p><b>Rate limits and retries.</b> The client remembers the last {@code x-ratelimit-*} headers;
+ * when {@code remaining} is 0 and the reset lies ahead, it waits until the reset (plus {@link
+ * GitHubSettings#rateLimitResetMargin()}) before calling. A 403 or 429 that is a rate limit is
+ * retried (up to {@link GitHubSettings#maxRateLimitRetries()} times) after {@code retry-after}
+ * seconds when given, else after the reset when {@code x-ratelimit-remaining} is 0, else after a
+ * backoff starting at {@link GitHubSettings#secondaryLimitBackoff()} (at least a minute by default)
+ * that doubles, with jitter. A wait longer than {@link GitHubSettings#maxRateLimitWait()} is not
+ * made: the call fails with {@link GitHubException#retryAt()}. 5xx answers, timeouts and network
+ * errors are retried up to {@link GitHubSettings#maxRetries()} times with exponential backoff and
+ * jitter. Any other status fails at once. Every wait goes through the {@link Sleeper}; time is read
+ * only from the injected {@link InstantSource} (GitHub's reset times are wall-clock instants).
+ *
+ * <p><b>Cancellation.</b> An interrupt — while waiting for a response or for a backoff — ends the
+ * call with a {@link GitHubException} whose {@link GitHubException#isInterrupted()} is true, and
+ * leaves the thread's interrupt flag set. A {@link GitHub.PageConsumer}'s exceptions pass through
+ * unchanged.
+ *
+ * <p><b>Secrets.</b> Tokens, JWTs and keys are never logged, never put in exception messages and
+ * never shown by {@code toString()}. Logs name the method, URL (which never carries credentials)
+ * and status.
+ *
+ * <p>Thread-safe; one instance is meant to be shared by all the work of one process.
+ */
+public final class HttpGitHub implements GitHub {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpGitHub.class);
+
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+
+  private static final int MAX_REDIRECTS = 3;
+  private static final int MAX_ERROR_TEXT = 300;
+
+  private final GitHubSettings settings;
+  private final HttpClient http;
+  private final InstantSource clock;
+  private final Sleeper sleeper;
+  private final GitHubListener listener;
+  private final RandomGenerator random;
+  private final Credentials credentials;
+  private final ConditionalCache cache; // null when disabled
+  private final AtomicReference<RateLimit> rateLimit = new AtomicReference<>();
+
+  private HttpGitHub(Builder b) {
+    this.settings = b.settings;
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
+    this.listener = b.listener;
+    this.random = b.random;
+    this.http =
+        b.httpClient != null
+            ? b.httpClient
+            : HttpClient.newBuilder()
+                .connectTimeout(settings.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(
+                    settings.baseUrl().getScheme().equals("https")
+                        ? HttpClient.Version.HTTP_2
+                        : HttpClient.Version.HTTP_1_1)
+                .build();
+    this.cache =
+        settings.cacheMaxBytes() > 0 ? new ConditionalCache(settings.cacheMaxBytes()) : null;
+    this.credentials =
+        settings.auth() instanceof GitHubAuth.Token
+            ? new TokenCredentials((GitHubAuth.Token) settings.auth())
+            : new AppCredentials((GitHubAuth.App) settings.auth());
+  }
+
+  /** A client on the system clock, sleeping for real, with no listener. */
+  public static HttpGitHub create(GitHubSettings settings) {
+    return builder(settings).build();
+  }
+
+  public static Builder builder(GitHubSettings settings) {
+    return new Builder(settings);
+  }
+
+  /** The collaborators of an {@link HttpGitHub}; each has a production default. */
+  public static final class Builder {
+    private final GitHubSettings settings;
+    private InstantSource clock = InstantSource.system();
+    private Sleeper sleeper = Sleeper.system();
+    private GitHubListener listener = GitHubListener.NONE;
+    private RandomGenerator random = new Random();
+    private HttpClient httpClient;
+
+    private Builder(GitHubSettings settings) {
+      this.settings = requireNonNull(settings, "settings");
+    }
+
+    /** Where "now" comes from, for rate-limit resets and token expiry (default: system clock). */
+    public Builder clock(InstantSource value) {
+      this.clock = requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** How the client waits (default: {@link Sleeper#system()}). */
+    public Builder sleeper(Sleeper value) {
+      this.sleeper = requireNonNull(value, "sleeper");
+      return this;
+    }
+
+    /** Who hears about responses, rate limits and waits (default: none). */
+    public Builder listener(GitHubListener value) {
+      this.listener = requireNonNull(value, "listener");
+      return this;
+    }
+
+    /** The source of backoff jitter; must be thread-safe (default: a new {@link Random}). */
+    public Builder random(RandomGenerator value) {
+      this.random = requireNonNull(value, "random");
+      return this;
+    }
+
+    /**
+     * The HTTP client to use (e.g. with a proxy or custom TLS). It must not follow redirects by
+     * itself ({@link HttpClient.Redirect#NEVER}): it would carry the token to wherever a redirect
+     * points. Default: one built from the settings' timeouts.
+     *
+     * @throws IllegalArgumentException when it follows redirects
+     */
+    public Builder httpClient(HttpClient value) {
+      requireNonNull(value, "httpClient");
+      if (value.followRedirects() != HttpClient.Redirect.NEVER) {
+        throw new IllegalArgumentException(
+            "httpClient must not follow redirects (Redirect.NEVER), was "
+                + value.followRedirects());
+      }
+      this.httpClient = value;
+      return this;
+    }
+
+    public HttpGitHub build() {
+      return new HttpGitHub(this);
+    }
+  }
+
+  public GitHubSettings settings() {
+    return settings;
+  }
+
+  /** The rate limit as GitHub last reported it, if any response has carried it yet. */
+  public Optional<RateLimit> rateLimit() {
+    return Optional.ofNullable(rateLimit.get());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The GitHub calls
+
+  @Override
+  public GhRepository repository(String owner, String repo) {
+    URI uri = api(repoPath(owner, repo));
+    Fetched f = send(RequestKind.REPOSITORY, "GET", uri);
+    return map(f, GitHubJson::repository);
+  }
+
+  @Override
+  public ListingStats openPulls(String owner, String repo, PageConsumer<GhPullSummary> consumer) {
+    requireNonNull(consumer, "consumer");
+    URI first = api(repoPath(owner, repo) + "/pulls?state=open&per_page=" + settings.pageSize());
+    return list(
+        RequestKind.PULLS_LIST, first, GitHubJson::pullSummary, consumer, Integer.MAX_VALUE);
+  }
+
+  @Override
+  public GhPull pull(String owner, String repo, int number) {
+    URI uri = api(repoPath(owner, repo) + "/pulls/" + checkNumber(number));
+    Fetched f = send(RequestKind.PULL, "GET", uri);
+    return map(f, GitHubJson::pull);
+  }
+
+  @Override
+  public ListingStats pullFiles(
+      String owner, String repo, int number, PageConsumer<GhFile> consumer) {
+    requireNonNull(consumer, "consumer");
+    URI first =
+        api(
+            repoPath(owner, repo)
+                + "/pulls/"
+                + checkNumber(number)
+                + "/files?per_page="
+                + settings.pageSize());
+    return list(RequestKind.FILES, first, GitHubJson::file, consumer, MAX_FILES);
+  }
+
+  private <T> ListingStats list(
+      RequestKind kind,
+      URI first,
+      Function<JsonNode, T> mapper,
+      PageConsumer<T> consumer,
+      int maxItems) {
+    int pages = 0;
+    int notModified = 0;
+    int items = 0;
+    boolean truncated = false;
+    URI next = first;
+    while (next != null) {
+      Fetched f = send(kind, "GET", next);
+      pages++;
+      if (f.notModified()) {
+        notModified++;
+      }
+      if (!f.json().isArray()) {
+        throw malformed(f, "expected a JSON array, got " + f.json().getNodeType());
+      }
+      List<T> page = new ArrayList<>(f.json().size());
+      for (JsonNode item : f.json()) {
+        page.add(map(f, item, mapper));
+      }
+      if (items + page.size() >= maxItems) {
+        page = page.subList(0, maxItems - items);
+        truncated = true;
+        next = null;
+      } else {
+        next = nextPage(f);
+      }
+      items += page.size();
+      if (!page.isEmpty() && !consumer.accept(List.copyOf(page))) {
+        break;
+      }
+    }
+    return new ListingStats(pages, notModified, items, truncated);
+  }
+
+  /** The {@code rel="next"} target, resolved, and only if it stays on the API's origin. */
+  private URI nextPage(Fetched f) {
+    Optional<String> next = LinkHeader.find(f.link(), "next");
+    if (next.isEmpty()) {
+      return null;
+    }
+    URI uri;
+    try {
+      uri = f.uri().resolve(next.get());
+    } catch (IllegalArgumentException e) {
+      throw new GitHubException(
+          "GET " + f.uri() + ": the Link header's rel=\"next\" is not a URL",
+          OptionalInt.empty(),
+          e);
+    }
+    if (!sameOrigin(uri, settings.baseUrl())) {
+      throw new GitHubException(
+          "GET "
+              + f.uri()
+              + ": refusing to follow rel=\"next\" to "
+              + origin(uri)
+              + ", which is not the API's origin "
+              + origin(settings.baseUrl()),
+          OptionalInt.empty(),
+          null);
+    }
+    return uri;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // One call: authentication, conditional request, retries, rate limits
+
+  /** A successful response (or a 304 served from the cache), parsed. */
+  private record Fetched(URI uri, int status, JsonNode json, String link, boolean notModified) {}
+
+  private Fetched send(RequestKind kind, String method, URI uri) {
+    int failures = 0; // 5xx, timeouts, network errors
+    int limitWaits = 0; // 403 / 429 rate limits
+    int redirects = 0;
+    boolean reauthenticated = false;
+    URI target = uri;
+    while (true) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw interrupted(method, target, new InterruptedException("interrupted before the call"));
+      }
+      if (kind != RequestKind.ACCESS_TOKEN) {
+        awaitPrimaryReset(method, target);
+      }
+      Credential credential =
+          kind == RequestKind.ACCESS_TOKEN
+              ? ((AppCredentials) credentials).jwt()
+              : credentials.current();
+      boolean conditional = cache != null && method.equals("GET");
+      ConditionalCache.Entry cached =
+          conditional ? cache.get(credential.identity(), target.toString()) : null;
+
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(target)
+              .timeout(settings.requestTimeout())
+              .header("Accept", "application/vnd.github+json")
+              .header("X-GitHub-Api-Version", GitHubSettings.API_VERSION)
+              .header("User-Agent", settings.userAgent())
+              .header("Authorization", credential.authorization());
+      if (cached != null) {
+        request.header("If-None-Match", cached.etag());
+      }
+      request.method(method, HttpRequest.BodyPublishers.noBody());
+
+      long started = System.nanoTime();
+      HttpResponse<byte[]> response;
+      try {
+        response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw interrupted(method, target, e);
+      } catch (IOException e) {
+        Duration took = since(started);
+        notify(() -> listener.onNetworkError(kind, e, took));
+        failures++;
+        String what = method + " " + target + " failed (" + describe(e) + ")";
+        if (failures > settings.maxRetries()) {
+          throw new GitHubException(
+              what + "; gave up after " + failures + " attempts", OptionalInt.empty(), e);
+        }
+        Duration backoff = backoff(failures);
+        log.warn("{}; retry {} of {} in {}", what, failures, settings.maxRetries(), backoff);
+        pause(WaitReason.NETWORK_ERROR, backoff, method, target);
+        continue;
+      }
+      Duration took = since(started);
+      int status = response.statusCode();
+      notify(() -> listener.onResponse(kind, status, took));
+      log.debug("{} {} -> {} in {} ms", method, target, status, took.toMillis());
+      if (kind != RequestKind.ACCESS_TOKEN) {
+        observeRateLimit(response);
+      }
+
+      if (status == 304 && cached != null) {
+        return new Fetched(
+            target, 304, parse(cached.body(), method, target, 304), cached.link(), true);
+      }
+      if (status >= 200 && status < 300) {
+        JsonNode json = parse(response.body(), method, target, status);
+        String link = response.headers().firstValue("link").orElse(null);
+        Optional<String> etag = response.headers().firstValue("etag");
+        if (conditional && etag.isPresent()) {
+          cache.put(
+              credential.identity(),
+              target.toString(),
+              new ConditionalCache.Entry(etag.get(), response.body(), link));
+        }
+        return new Fetched(target, status, json, link, false);
+      }
+      if (isRedirect(status) && method.equals("GET")) {
+        target = redirect(response, method, target, ++redirects);
+        continue;
+      }
+      if (status == 401 && credential.renewable() && !reauthenticated) {
+        // The installation token was revoked or expired early: get a new one, once.
+        log.info("{} {} -> 401; renewing the installation token and retrying once", method, target);
+        credentials.invalidate(credential);
+        reauthenticated = true;
+        continue;
+      }
+      Optional<Limited> limited = rateLimited(response, limitWaits);
+      if (limited.isPresent()) {
+        Limited l = limited.get();
+        limitWaits++;
+        String what =
+            method + " " + target + " -> " + status + " (" + l.reason().describe() + ")";
+        if (limitWaits > settings.maxRateLimitRetries()
+            || l.waitFor().compareTo(settings.maxRateLimitWait()) > 0) {
+          throw new GitHubException(
+              what
+                  + "; not retrying after "
+                  + (limitWaits - 1)
+                  + " waits; GitHub takes requests again at "
+                  + l.retryAt()
+                  + errorText(response),
+              OptionalInt.of(status),
+              Optional.of(l.retryAt()),
+              null);
+        }
+        log.warn(
+            "{}; waiting {} (retry {} of {})",
+            what,
+            l.waitFor(),
+            limitWaits,
+            settings.maxRateLimitRetries());
+        pause(l.reason().waitReason, l.waitFor(), method, target);
+        continue;
+      }
+      if (status >= 500) {
+        failures++;
+        String what = method + " " + target + " -> " + status + errorText(response);
+        if (failures > settings.maxRetries()) {
+          throw new GitHubException(
+              what + "; gave up after " + failures + " attempts", status);
+        }
+        Duration backoff = backoff(failures);
+        log.warn("{}; retry {} of {} in {}", what, failures, settings.maxRetries(), backoff);
+        pause(WaitReason.SERVER_ERROR, backoff, method, target);
+        continue;
+      }
+      throw new GitHubException(
+          method + " " + target + " -> " + status + errorText(response), status);
+    }
+  }
+
+  private void awaitPrimaryReset(String method, URI target) {
+    RateLimit limit = rateLimit.get();
+    if (limit == null || limit.remaining() > 0) {
+      return;
+    }
+    Instant now = clock.instant();
+    if (!limit.resetAt().isAfter(now)) {
+      return;
+    }
+    Duration wait = Duration.between(now, limit.resetAt()).plus(settings.rateLimitResetMargin());
+    if (wait.compareTo(settings.maxRateLimitWait()) > 0) {
+      throw new GitHubException(
+          method
+              + " "
+              + target
+              + " not sent: the rate limit is used up until "
+              + limit.resetAt()
+              + ", longer than the client may wait ("
+              + settings.maxRateLimitWait()
+              + ")",
+          OptionalInt.empty(),
+          Optional.of(limit.resetAt()),
+          null);
+    }
+    log.warn(
+        "GitHub rate limit used up ({} of {}); waiting {} until {} before {} {}",
+        limit.used(),
+        limit.limit(),
+        wait,
+        limit.resetAt(),
+        method,
+        target);
+    pause(WaitReason.RATE_LIMIT_RESET, wait, method, target);
+  }
+
+  private enum LimitKind {
+    RETRY_AFTER("secondary rate limit, retry-after", WaitReason.SECONDARY_RATE_LIMIT),
+    PRIMARY("rate limit used up", WaitReason.RATE_LIMIT_RESET),
+    SECONDARY_BACKOFF("secondary rate limit", WaitReason.SECONDARY_RATE_LIMIT);
+
+    private final String description;
+    private final WaitReason waitReason;
+
+    LimitKind(String description, WaitReason waitReason) {
+      this.description = description;
+      this.waitReason = waitReason;
+    }
+
+    String describe() {
+      return description;
+    }
+  }
+
+  private record Limited(LimitKind reason, Duration waitFor, Instant retryAt) {}
+
+  /** Whether a response is a rate limit, and how long to wait before trying again. */
+  private Optional<Limited> rateLimited(HttpResponse<byte[]> response, int previousWaits) {
+    int status = response.statusCode();
+    if (status != 403 && status != 429) {
+      return Optional.empty();
+    }
+    Instant now = clock.instant();
+    Optional<Duration> retryAfter = retryAfter(response, now);
+    if (retryAfter.isPresent()) {
+      Duration wait = retryAfter.get();
+      return Optional.of(new Limited(LimitKind.RETRY_AFTER, wait, now.plus(wait)));
+    }
+    OptionalLong remaining = longHeader(response, "x-ratelimit-remaining");
+    OptionalLong reset = longHeader(response, "x-ratelimit-reset");
+    if (remaining.isPresent() && remaining.getAsLong() == 0 && reset.isPresent()) {
+      Instant resetAt = Instant.ofEpochSecond(reset.getAsLong());
+      Duration wait =
+          (resetAt.isAfter(now) ? Duration.between(now, resetAt) : Duration.ZERO)
+              .plus(settings.rateLimitResetMargin());
+      return Optional.of(new Limited(LimitKind.PRIMARY, wait, resetAt));
+    }
+    if (status == 429 || mentionsRateLimit(response)) {
+      // No hint from GitHub: at least the configured backoff, doubling, with up to 25% jitter.
+      Duration base = settings.secondaryLimitBackoff();
+      long factor = 1L << Math.min(previousWaits, 20);
+      Duration grown = multiply(base, factor);
+      Duration wait = grown.plus(multiply(grown, random.nextDouble() * 0.25));
+      if (wait.compareTo(settings.maxRateLimitWait()) > 0) {
+        wait = max(settings.maxRateLimitWait(), base);
+      }
+      return Optional.of(new Limited(LimitKind.SECONDARY_BACKOFF, wait, now.plus(wait)));
+    }
+    return Optional.empty(); // an ordinary 403: no permission
+  }
+
+  private static Optional<Duration> retryAfter(HttpResponse<byte[]> response, Instant now) {
+    Optional<String> value = response.headers().firstValue("retry-after").map(String::trim);
+    if (value.isEmpty() || value.get().isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      long seconds = Long.parseLong(value.get());
+      return Optional.of(Duration.ofSeconds(Math.max(0, seconds)));
+    } catch (NumberFormatException notSeconds) {
+      try {
+        Instant at =
+            ZonedDateTime.parse(value.get(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        return Optional.of(at.isAfter(now) ? Duration.between(now, at) : Duration.ZERO);
+      } catch (DateTimeParseException e) {
+        return Optional.empty();
+      }
+    }
+  }
+
+  private static boolean mentionsRateLimit(HttpResponse<byte[]> response) {
+    String body = new String(response.body(), StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
+    return body.contains("rate limit");
+  }
+
+  private void observeRateLimit(HttpResponse<byte[]> response) {
+    OptionalLong remaining = longHeader(response, "x-ratelimit-remaining");
+    OptionalLong reset = longHeader(response, "x-ratelimit-reset");
+    if (remaining.isEmpty() || reset.isEmpty()) {
+      return;
+    }
+    String resource = response.headers().firstValue("x-ratelimit-resource").orElse("core");
+    if (!resource.equals("core")) {
+      return; // another budget (search, graphql, ...) than the one our calls use
+    }
+    long limit = longHeader(response, "x-ratelimit-limit").orElse(-1);
+    long used = longHeader(response, "x-ratelimit-used").orElse(limit - remaining.getAsLong());
+    RateLimit observed =
+        new RateLimit(
+            (int) limit,
+            (int) remaining.getAsLong(),
+            (int) used,
+            Instant.ofEpochSecond(reset.getAsLong()),
+            resource);
+    rateLimit.set(observed);
+    notify(() -> listener.onRateLimit(observed));
+  }
+
+  private URI redirect(HttpResponse<byte[]> response, String method, URI target, int redirects) {
+    Optional<String> location = response.headers().firstValue("location");
+    if (location.isEmpty()) {
+      throw new GitHubException(
+          method + " " + target + " -> " + response.statusCode() + " without a Location",
+          response.statusCode());
+    }
+    URI next;
+    try {
+      next = target.resolve(location.get().trim());
+    } catch (IllegalArgumentException e) {
+      throw new GitHubException(
+          method + " " + target + " -> " + response.statusCode() + " to an invalid Location",
+          OptionalInt.of(response.statusCode()),
+          e);
+    }
+    if (!sameOrigin(next, settings.baseUrl())) {
+      throw new GitHubException(
+          method
+              + " "
+              + target
+              + " -> "
+              + response.statusCode()
+              + ": refusing to follow a redirect to "
+              + origin(next)
+              + ", which is not the API's origin",
+          response.statusCode());
+    }
+    if (redirects > MAX_REDIRECTS) {
+      throw new GitHubException(
+          method + " " + target + ": more than " + MAX_REDIRECTS + " redirects",
+          response.statusCode());
+    }
+    log.debug("{} {} -> {}, following to {}", method, target, response.statusCode(), next);
+    return next;
+  }
+
+  private void pause(WaitReason reason, Duration duration, String method, URI target) {
+    notify(() -> listener.onWait(reason, duration));
+    try {
+      sleeper.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw interrupted(method, target, e);
+    }
+  }
+
+  /** Backoff after the {@code attempt}-th failure: base × 2^(attempt−1), capped, equal jitter. */
+  private Duration backoff(int attempt) {
+    Duration grown = multiply(settings.retryBaseDelay(), 1L << Math.min(attempt - 1, 20));
+    if (grown.compareTo(settings.retryMaxDelay()) > 0) {
+      grown = settings.retryMaxDelay();
+    }
+    Duration half = grown.dividedBy(2);
+    return half.plus(multiply(half, random.nextDouble()));
+  }
+
+  private static Duration multiply(Duration d, double factor) {
+    return Duration.ofNanos((long) Math.min(Long.MAX_VALUE / 2.0, d.toNanos() * factor));
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private static Duration since(long startedNanos) {
+    return Duration.ofNanos(System.nanoTime() - startedNanos);
+  }
+
+  private void notify(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      log.warn("GitHub listener failed; ignoring", e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Credentials
+
+  /** What goes into one request's Authorization header, and whose it is. */
+  private interface Credential {
+    /** The header value. Never logged. */
+    String authorization();
+
+    /** Whose credential this is, for cache keys: a hash or an id, never the secret. */
+    String identity();
+
+    /** Whether a 401 may mean it should be renewed (installation tokens). */
+    boolean renewable();
+  }
+
+  private interface Credentials {
+    Credential current();
+
+    void invalidate(Credential used);
+  }
+
+  private static final class TokenCredentials implements Credentials, Credential {
+    private final String authorization;
+    private final String identity;
+
+    TokenCredentials(GitHubAuth.Token token) {
+      this.authorization = "Bearer " + token.token();
+      this.identity = "token:" + sha256(token.token()).substring(0, 32);
+    }
+
+    @Override
+    public Credential current() {
+      return this;
+    }
+
+    @Override
+    public void invalidate(Credential used) {}
+
+    @Override
+    public String authorization() {
+      return authorization;
+    }
+
+    @Override
+    public String identity() {
+      return identity;
+    }
+
+    @Override
+    public boolean renewable() {
+      return false;
+    }
+
+    @Override
+    public String toString() {
+      return "TokenCredentials[" + identity + "]";
+    }
+  }
+
+  private record IssuedToken(String token, String identity, Instant renewAt, Instant expiresAt)
+      implements Credential {
+    @Override
+    public String authorization() {
+      return "Bearer " + token;
+    }
+
+    @Override
+    public boolean renewable() {
+      return true;
+    }
+
+    @Override
+    public String toString() {
+      return "IssuedToken[" + identity + ", expiresAt=" + expiresAt + "]";
+    }
+  }
+
+  private record Jwt(String value, String identity) implements Credential {
+    @Override
+    public String authorization() {
+      return "Bearer " + value;
+    }
+
+    @Override
+    public boolean renewable() {
+      return false;
+    }
+
+    @Override
+    public String toString() {
+      return "Jwt[" + identity + "]";
+    }
+  }
+
+  /**
+   * GitHub App installation tokens: a JWT signed with the app's key buys a token at {@code POST
+   * /app/installations/{id}/access_tokens}; it is reused until {@link
+   * GitHubSettings#tokenRefreshMargin()} before it expires (or half its life, if that is shorter).
+   */
+  private final class AppCredentials implements Credentials {
+    private final GitHubAuth.App app;
+    private final String identity;
+    private final Object lock = new Object();
+    private volatile IssuedToken current;
+
+    AppCredentials(GitHubAuth.App app) {
+      this.app = app;
+      this.identity = "installation:" + app.appId() + ":" + app.installationId();
+    }
+
+    @Override
+    public Credential current() {
+      IssuedToken token = current;
+      if (token != null && clock.instant().isBefore(token.renewAt())) {
+        return token;
+      }
+      synchronized (lock) {
+        token = current;
+        if (token != null && clock.instant().isBefore(token.renewAt())) {
+          return token;
+        }
+        token = issue();
+        current = token;
+        return token;
+      }
+    }
+
+    @Override
+    public void invalidate(Credential used) {
+      synchronized (lock) {
+        if (current == used) {
+          current = null;
+        }
+      }
+    }
+
+    Jwt jwt() {
+      long now = clock.instant().getEpochSecond();
+      ObjectNode header = JSON.createObjectNode().put("alg", "RS256").put("typ", "JWT");
+      ObjectNode payload = JSON.createObjectNode().put("iat", now - 60).put("exp", now + 9 * 60);
+      if (app.appId().chars().allMatch(Character::isDigit) && app.appId().length() < 18) {
+        payload.put("iss", Long.parseLong(app.appId()));
+      } else {
+        payload.put("iss", app.appId());
+      }
+      Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+      try {
+        String signingInput =
+            b64.encodeToString(JSON.writeValueAsBytes(header))
+                + "."
+                + b64.encodeToString(JSON.writeValueAsBytes(payload));
+        Signature signer = Signature.getInstance("SHA256withRSA");
+        signer.initSign(app.privateKey());
+        signer.update(signingInput.getBytes(StandardCharsets.US_ASCII));
+        return new Jwt(
+            signingInput + "." + b64.encodeToString(signer.sign()), "app:" + app.appId());
+      } catch (JsonProcessingException | GeneralSecurityException e) {
+        throw new GitHubException(
+            "cannot sign a GitHub App JWT for app " + app.appId() + ": " + e.getClass().getName(),
+            OptionalInt.empty(),
+            null);
+      }
+    }
+
+    private IssuedToken issue() {
+      URI uri = api("/app/installations/" + app.installationId() + "/access_tokens");
+      Instant requested = clock.instant();
+      Fetched f = send(RequestKind.ACCESS_TOKEN, "POST", uri);
+      JsonNode token = f.json().get("token");
+      JsonNode expires = f.json().get("expires_at");
+      if (token == null || !token.isTextual() || expires == null || !expires.isTextual()) {
+        throw malformed(f, "expected 'token' and 'expires_at'");
+      }
+      Instant expiresAt;
+      try {
+        expiresAt = OffsetDateTime.parse(expires.textValue()).toInstant();
+      } catch (DateTimeParseException e) {
+        throw malformed(f, "'expires_at' is not a timestamp");
+      }
+      Instant renewAt = expiresAt.minus(settings.tokenRefreshMargin());
+      if (!renewAt.isAfter(requested)) {
+        renewAt = requested.plus(Duration.between(requested, expiresAt).dividedBy(2));
+      }
+      log.info(
+          "Got a GitHub App installation token for installation {} (expires {})",
+          app.installationId(),
+          expiresAt);
+      return new IssuedToken(token.textValue(), identity, renewAt, expiresAt);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers
+
+  private URI api(String pathAndQuery) {
+    return URI.create(settings.baseUrl() + pathAndQuery);
+  }
+
+  private static String repoPath(String owner, String repo) {
+    RepoName name = RepoName.of(owner, repo); // validated: only URL-safe characters remain
+    return "/repos/" + name.owner() + "/" + name.name();
+  }
+
+  private static int checkNumber(int number) {
+    if (number < 1) {
+      throw new IllegalArgumentException("pull request number must be positive, was " + number);
+    }
+    return number;
+  }
+
+  private static JsonNode parse(byte[] body, String method, URI target, int status) {
+    try {
+      JsonNode json = JSON.readTree(body);
+      if (json == null || json.isMissingNode()) {
+        throw new GitHubException(
+            method + " " + target + " -> " + status + " with an empty body, expected JSON", status);
+      }
+      return json;
+    } catch (IOException e) {
+      String detail =
+          e instanceof JsonProcessingException
+              ? ((JsonProcessingException) e).getOriginalMessage()
+              : e.getMessage();
+      throw new GitHubException(
+          method + " " + target + " -> " + status + " with malformed JSON: " + abbreviate(detail),
+          OptionalInt.of(status),
+          e);
+    }
+  }
+
+  private <T> T map(Fetched f, Function<JsonNode, T> mapper) {
+    return map(f, f.json(), mapper);
+  }
+
+  private <T> T map(Fetched f, JsonNode node, Function<JsonNode, T> mapper) {
+    try {
+      return mapper.apply(node);
+    } catch (GitHubJson.Malformed e) {
+      if (cache != null && !f.notModified()) {
+        // Nothing to gain from revalidating a body we cannot read.
+        cache.remove(credentials.current().identity(), f.uri().toString());
+      }
+      throw malformed(f, e.getMessage());
+    }
+  }
+
+  private static GitHubException malformed(Fetched f, String detail) {
+    return new GitHubException(
+        "GET " + f.uri() + " -> " + f.status() + " with an unexpected shape: " + detail,
+        f.status());
+  }
+
+  private static GitHubException interrupted(String method, URI target, InterruptedException e) {
+    return new GitHubException(
+        method + " " + target + " interrupted", OptionalInt.empty(), e);
+  }
+
+  /** GitHub's {@code message} from an error body, or the start of a non-JSON body. */
+  private static String errorText(HttpResponse<byte[]> response) {
+    byte[] body = response.body();
+    if (body == null || body.length == 0) {
+      return "";
+    }
+    try {
+      JsonNode json = JSON.readTree(body);
+      if (json != null && json.path("message").isTextual()) {
+        return ": " + abbreviate(json.path("message").textValue());
+      }
+    } catch (IOException notJson) {
+      // fall through to the raw text
+    }
+    String text = new String(body, StandardCharsets.UTF_8).replaceAll("\\s+", " ").trim();
+    return text.isEmpty() ? "" : ": " + abbreviate(text);
+  }
+
+  private static String abbreviate(String s) {
+    if (s == null) {
+      return "";
+    }
+    return s.length() <= MAX_ERROR_TEXT ? s : s.substring(0, MAX_ERROR_TEXT) + "...";
+  }
+
+  private static String describe(IOException e) {
+    String message = e.getMessage();
+    return e.getClass().getSimpleName() + (message == null ? "" : ": " + abbreviate(message));
+  }
+
+  private static OptionalLong longHeader(HttpResponse<byte[]> response, String name) {
+    Optional<String> v = response.headers().firstValue(name);
+    if (v.isEmpty()) {
+      return OptionalLong.empty();
+    }
+    try {
+      return OptionalLong.of(Long.parseLong(v.get().trim()));
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  private static boolean isRedirect(int status) {
+    return status == 301 || status == 302 || status == 307 || status == 308;
+  }
+
+  private static boolean sameOrigin(URI a, URI b) {
+    return a.getScheme() != null
+        && a.getHost() != null
+        && a.getScheme().equalsIgnoreCase(b.getScheme())
+        && a.getHost().equalsIgnoreCase(b.getHost())
+        && port(a) == port(b);
+  }
+
+  private static int port(URI uri) {
+    if (uri.getPort() != -1) {
+      return uri.getPort();
+    }
+    return "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+  }
+
+  private static String origin(URI uri) {
+    return uri.getScheme()
+        + "://"
+        + uri.getHost()
+        + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
+  }
+
+  private static String sha256(String s) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      return HexFormat.of().formatHex(digest.digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "HttpGitHub[" + settings.baseUrl() + ", " + settings.auth() + "]";
+  }
+}

@@ -1,0 +1,15 @@
+package dev.changesync.engine.github;
+
+/** Which GitHub call a request belongs to, for {@link GitHubListener} (and metrics). */
+public enum RequestKind {
+  /** {@code GET /repos/{owner}/{repo}}. */
+  REPOSITORY,
+  /** One page of {@code GET /repos/{owner}/{repo}/pulls}. */
+  PULLS_LIST,
+  /** {@code GET /repos/{owner}/{repo}/pulls/{number}}. */
+  PULL,
+  /** One page of {@code GET /repos/{owner}/{repo}/pulls/{number}/files}. */
+  FILES,
+  /** {@code POST /app/installations/{id}/access_tokens} (GitHub App auth). */
+  ACCESS_TOKEN
+}

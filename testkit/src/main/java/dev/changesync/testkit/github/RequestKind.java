@@ -1,0 +1,17 @@
+package dev.changesync.testkit.github;
+
+/** What a request to {@link FakeGitHub} asked for; counters and faults are kept per kind. */
+public enum RequestKind {
+  /** {@code GET /repos/{owner}/{repo}} (or {@code /repositories/{id}}). */
+  REPOSITORY,
+  /** {@code GET /repos/{owner}/{repo}/pulls}, any page. */
+  PULLS_LIST,
+  /** {@code GET /repos/{owner}/{repo}/pulls/{number}}. */
+  PULL,
+  /** {@code GET /repos/{owner}/{repo}/pulls/{number}/files}, any page. */
+  FILES,
+  /** {@code POST /app/installations/{id}/access_tokens}. */
+  ACCESS_TOKEN,
+  /** Anything else (answered 404). */
+  OTHER
+}

@@ -1,0 +1,182 @@
+package dev.changesync.testkit.github;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The fake's protocol, checked with a bare HTTP client. */
+class FakeGitHubTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final AtomicReference<Instant> now =
+      new AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+  private final FakeGitHub fake = FakeGitHub.builder().clock(now::get).start();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  @AfterEach
+  void stop() {
+    fake.close();
+  }
+
+  private HttpResponse<String> get(String pathOrUrl, String... headers)
+      throws IOException, InterruptedException {
+    URI uri = URI.create(pathOrUrl.startsWith("http") ? pathOrUrl : fake.baseUrl() + pathOrUrl);
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(uri).header("Authorization", "Bearer " + FakeGitHub.DEFAULT_TOKEN);
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void servesPagesWithLinkHeadersAndEtags() throws Exception {
+    FakeRepo repo = fake.createRepo("acme", "widgets");
+    repo.openPrs(5, PrSpec.files(2));
+
+    HttpResponse<String> first = get("/repos/ACME/widgets/pulls?state=open&per_page=2");
+
+    assertThat(first.statusCode()).isEqualTo(200);
+    JsonNode items = JSON.readTree(first.body());
+    assertThat(items).hasSize(2);
+    assertThat(items.get(0).get("number").asInt()).isEqualTo(5);
+    String link = first.headers().firstValue("link").orElseThrow();
+    String base = fake.baseUrl() + "/repositories/" + repo.id() + "/pulls?state=open&per_page=2";
+    assertThat(link)
+        .isEqualTo("<" + base + "&page=2>; rel=\"next\", <" + base + "&page=3>; rel=\"last\"");
+    assertThat(first.headers().firstValue("x-ratelimit-remaining")).hasValue("4999");
+    assertThat(first.headers().firstValue("x-ratelimit-resource")).hasValue("core");
+
+    HttpResponse<String> last = get(base + "&page=3");
+    assertThat(JSON.readTree(last.body())).hasSize(1);
+    assertThat(last.headers().firstValue("link").orElseThrow())
+        .contains("rel=\"prev\"", "rel=\"first\"")
+        .doesNotContain("rel=\"next\"");
+
+    String etag = first.headers().firstValue("etag").orElseThrow();
+    HttpResponse<String> again =
+        get("/repos/acme/widgets/pulls?state=open&per_page=2", "If-None-Match", etag);
+    assertThat(again.statusCode()).isEqualTo(304);
+    assertThat(again.body()).isEmpty();
+    assertThat(again.headers().firstValue("x-ratelimit-remaining")).hasValue("4998");
+    assertThat(fake.rateLimitedRequests()).isEqualTo(2);
+    assertThat(fake.requests(RequestKind.PULLS_LIST, 304)).isEqualTo(1);
+
+    repo.pr(4).push();
+    HttpResponse<String> changed =
+        get("/repos/acme/widgets/pulls?state=open&per_page=2", "If-None-Match", etag);
+    assertThat(changed.statusCode()).isEqualTo(200);
+    assertThat(changed.headers().firstValue("etag")).isPresent().get().isNotEqualTo(etag);
+  }
+
+  @Test
+  void refusesBadCredentialsAndUnknownThings() throws Exception {
+    fake.createRepo("acme", "widgets");
+    HttpResponse<String> anonymous =
+        http.send(
+            HttpRequest.newBuilder(URI.create(fake.baseUrl() + "/repos/acme/widgets")).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    assertThat(JSON.readTree(anonymous.body()).get("message").asText()).isEqualTo("Bad credentials");
+
+    assertThat(get("/repos/acme/nothing").statusCode()).isEqualTo(404);
+    assertThat(get("/repos/acme/widgets/pulls/1").statusCode()).isEqualTo(404);
+    assertThat(get("/nonsense").statusCode()).isEqualTo(404);
+    assertThat(fake.requests(RequestKind.REPOSITORY, 401)).isEqualTo(1);
+    assertThat(fake.totalRequests()).isEqualTo(4);
+  }
+
+  @Test
+  void rateLimitIsRefusedUntilTheResetAndSecondaryLimitsCarryRetryAfter() throws Exception {
+    fake.createRepo("acme", "widgets");
+    fake.exhaustRateLimit();
+    Instant reset = fake.rateLimitResetAt();
+
+    HttpResponse<String> refused = get("/repos/acme/widgets");
+    assertThat(refused.statusCode()).isEqualTo(403);
+    assertThat(refused.body()).contains("API rate limit exceeded");
+    assertThat(refused.headers().firstValue("x-ratelimit-remaining")).hasValue("0");
+    assertThat(refused.headers().firstValue("x-ratelimit-reset"))
+        .hasValue(Long.toString(reset.getEpochSecond()));
+
+    now.set(reset);
+    assertThat(get("/repos/acme/widgets").statusCode()).isEqualTo(200);
+
+    fake.secondaryLimitNext(1, 429, Duration.ofSeconds(30));
+    HttpResponse<String> secondary = get("/repos/acme/widgets");
+    assertThat(secondary.statusCode()).isEqualTo(429);
+    assertThat(secondary.headers().firstValue("retry-after")).hasValue("30");
+    assertThat(secondary.body()).contains("secondary rate limit");
+
+    fake.failNext(2, 502);
+    assertThat(get("/repos/acme/widgets").statusCode()).isEqualTo(502);
+    assertThat(get("/repos/acme/widgets").statusCode()).isEqualTo(502);
+    assertThat(get("/repos/acme/widgets").statusCode()).isEqualTo(200);
+    assertThat(fake.rateLimitedRequests()).isEqualTo(2);
+  }
+
+  @Test
+  void filesAreCappedAtThreeThousand() throws Exception {
+    FakePr pr = fake.createRepo("acme", "huge").openPr(PrSpec.files(3_001).withMaxHunksPerFile(1));
+
+    HttpResponse<String> last = get("/repos/acme/huge/pulls/1/files?per_page=100&page=30");
+    HttpResponse<String> beyond = get("/repos/acme/huge/pulls/1/files?per_page=100&page=31");
+    JsonNode full = JSON.readTree(get("/repos/acme/huge/pulls/1").body());
+
+    assertThat(JSON.readTree(last.body())).hasSize(100);
+    assertThat(last.headers().firstValue("link").orElseThrow()).doesNotContain("rel=\"next\"");
+    assertThat(JSON.readTree(beyond.body())).isEmpty();
+    assertThat(full.get("changed_files").asInt()).isEqualTo(3_001).isEqualTo(pr.changedFiles());
+  }
+
+  @Test
+  void generatedContentsAreDeterministic() {
+    InstantSource fixed = InstantSource.fixed(Instant.parse("2026-01-01T00:00:00Z"));
+    try (FakeGitHub a = FakeGitHub.builder().clock(fixed).seed(7).start();
+        FakeGitHub b = FakeGitHub.builder().clock(fixed).seed(7).start()) {
+      FakePr x = a.createRepo("o", "r").openPrs(20).get(13);
+      FakePr y = b.createRepo("o", "r").openPrs(20).get(13);
+      assertThat(x.files()).isEqualTo(y.files());
+      assertThat(x.headSha()).isEqualTo(y.headSha());
+    }
+  }
+
+  @Test
+  void pullRequestsChangeAsTestsSay() {
+    FakeRepo repo = fake.createRepo("acme", "widgets");
+    FakePr pr = repo.openPr(PrSpec.files(12));
+    String head = pr.headSha();
+    String base = pr.baseSha();
+    Instant updated = pr.updatedAt();
+
+    pr.push();
+    assertThat(pr.headSha()).isNotEqualTo(head);
+    assertThat(pr.updatedAt()).isAfter(updated);
+    assertThat(pr.files()).hasSize(12);
+
+    Instant beforeMove = pr.updatedAt();
+    pr.moveBase();
+    assertThat(pr.baseSha()).isNotEqualTo(base);
+    assertThat(pr.updatedAt()).isEqualTo(beforeMove);
+
+    pr.close();
+    assertThat(repo.openPulls()).isEmpty();
+    pr.reopen();
+    assertThat(repo.openPulls()).containsExactly(pr);
+    assertThat(pr.files())
+        .anySatisfy(f -> assertThat(f.binary()).isTrue())
+        .anySatisfy(f -> assertThat(f.status()).isEqualTo("renamed"));
+  }
+}
