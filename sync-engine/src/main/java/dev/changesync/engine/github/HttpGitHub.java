@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Conditional requests.</b> A GET whose earlier 200 carried an {@code ETag} is repeated
  * with {@code If-None-Match}; a 304 is answered from the cache and costs no rate limit. The cache
- * is keyed by URL and credential identity (see {@link ConditionalCache}) and bounded by {@link
+ * is keyed by URL and credential identity (see {@link GitHubCache}) and bounded by {@link
  * GitHubSettings#cacheMaxBytes()}.
  *
  * <p><b>Rate limits and retries.</b> The client remembers the last {@code x-ratelimit-*} headers;
@@ -98,7 +98,7 @@ public final class HttpGitHub implements GitHub {
   private final GitHubListener listener;
   private final RandomGenerator random;
   private final Credentials credentials;
-  private final ConditionalCache cache; // null when disabled
+  private final GitHubCache cache; // null when disabled
   private final AtomicReference<RateLimit> rateLimit = new AtomicReference<>();
 
   private HttpGitHub(Builder b) {
@@ -119,7 +119,11 @@ public final class HttpGitHub implements GitHub {
                         : HttpClient.Version.HTTP_1_1)
                 .build();
     this.cache =
-        settings.cacheMaxBytes() > 0 ? new ConditionalCache(settings.cacheMaxBytes()) : null;
+        b.cache != null
+            ? b.cache
+            : settings.cacheMaxBytes() > 0
+                ? GitHubCache.withMaxBytes(settings.cacheMaxBytes())
+                : null;
     this.credentials =
         settings.auth() instanceof GitHubAuth.Token
             ? new TokenCredentials((GitHubAuth.Token) settings.auth())
@@ -143,6 +147,7 @@ public final class HttpGitHub implements GitHub {
     private GitHubListener listener = GitHubListener.NONE;
     private RandomGenerator random = new Random();
     private HttpClient httpClient;
+    private GitHubCache cache;
 
     private Builder(GitHubSettings settings) {
       this.settings = requireNonNull(settings, "settings");
@@ -187,6 +192,16 @@ public final class HttpGitHub implements GitHub {
                 + value.followRedirects());
       }
       this.httpClient = value;
+      return this;
+    }
+
+    /**
+     * Shares {@code value} as the conditional-request cache (and its memory budget) with other
+     * clients, instead of a private one of {@link GitHubSettings#cacheMaxBytes()}. Entries are
+     * keyed by credential, so clients with different credentials never see each other's.
+     */
+    public Builder cache(GitHubCache value) {
+      this.cache = requireNonNull(value, "cache");
       return this;
     }
 
@@ -315,7 +330,8 @@ public final class HttpGitHub implements GitHub {
   // One call: authentication, conditional request, retries, rate limits
 
   /** A successful response (or a 304 served from the cache), parsed. */
-  private record Fetched(URI uri, int status, JsonNode json, String link, boolean notModified) {}
+  private record Fetched(
+      URI uri, int status, JsonNode json, String link, boolean notModified, String credential) {}
 
   private Fetched send(RequestKind kind, String method, URI uri) {
     int failures = 0; // 5xx, timeouts, network errors
@@ -335,7 +351,7 @@ public final class HttpGitHub implements GitHub {
               ? ((AppCredentials) credentials).jwt()
               : credentials.current();
       boolean conditional = cache != null && method.equals("GET");
-      ConditionalCache.Entry cached =
+      GitHubCache.Entry cached =
           conditional ? cache.get(credential.identity(), target.toString()) : null;
 
       HttpRequest.Builder request =
@@ -381,7 +397,12 @@ public final class HttpGitHub implements GitHub {
 
       if (status == 304 && cached != null) {
         return new Fetched(
-            target, 304, parse(cached.body(), method, target, 304), cached.link(), true);
+            target,
+            304,
+            parse(cached.body(), method, target, 304),
+            cached.link(),
+            true,
+            credential.identity());
       }
       if (status >= 200 && status < 300) {
         JsonNode json = parse(response.body(), method, target, status);
@@ -391,9 +412,9 @@ public final class HttpGitHub implements GitHub {
           cache.put(
               credential.identity(),
               target.toString(),
-              new ConditionalCache.Entry(etag.get(), response.body(), link));
+              new GitHubCache.Entry(etag.get(), response.body(), link));
         }
-        return new Fetched(target, status, json, link, false);
+        return new Fetched(target, status, json, link, false, credential.identity());
       }
       if (isRedirect(status) && method.equals("GET")) {
         target = redirect(response, method, target, ++redirects);
@@ -905,7 +926,7 @@ public final class HttpGitHub implements GitHub {
     } catch (GitHubJson.Malformed e) {
       if (cache != null && !f.notModified()) {
         // Nothing to gain from revalidating a body we cannot read.
-        cache.remove(credentials.current().identity(), f.uri().toString());
+        cache.remove(f.credential(), f.uri().toString());
       }
       throw malformed(f, e.getMessage());
     }

@@ -343,6 +343,17 @@ public final class FakeGitHub implements AutoCloseable {
     return app;
   }
 
+  /**
+   * Registers an app made by another fake (same id, installation and key pair), e.g. to generate
+   * a key pair once per test class rather than once per test.
+   */
+  public FakeApp registerApp(FakeApp app) {
+    synchronized (lock) {
+      apps.put(app.appId(), app);
+    }
+    return app;
+  }
+
   /** How long installation tokens live (default an hour, as on GitHub). */
   public void installationTokenTtl(Duration ttl) {
     synchronized (lock) {

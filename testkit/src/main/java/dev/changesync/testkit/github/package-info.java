@@ -1,9 +1,9 @@
 /**
  * A fake GitHub REST API for tests: {@link dev.changesync.testkit.github.FakeGitHub} is a real
- * HTTP server on {@code 127.0.0.1} serving repositories, pull requests and their files in GitHub's
- * JSON shapes, with {@code Link} pagination, ETags and 304s, {@code x-ratelimit-*} accounting, token
- * and GitHub App authentication, switchable faults (latency, 5xx bursts, secondary limits, rate
- * limit exhaustion, malformed JSON, persistent 404s) and request counters.
+ * HTTP server on {@code 127.0.0.1} serving repositories, pull requests and their files in
+ * GitHub's JSON shapes, with {@code Link} pagination, ETags and 304s, {@code x-ratelimit-*}
+ * accounting, token and GitHub App authentication, switchable faults (latency, 5xx bursts,
+ * secondary limits, rate limit exhaustion, malformed JSON, persistent 404s) and request counters.
  *
  * <pre>{@code
  * MutableClock clock = new MutableClock();

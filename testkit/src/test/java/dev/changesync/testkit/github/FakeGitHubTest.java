@@ -89,7 +89,8 @@ class FakeGitHubTest {
             HttpRequest.newBuilder(URI.create(fake.baseUrl() + "/repos/acme/widgets")).build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(anonymous.statusCode()).isEqualTo(401);
-    assertThat(JSON.readTree(anonymous.body()).get("message").asText()).isEqualTo("Bad credentials");
+    assertThat(JSON.readTree(anonymous.body()).get("message").asText())
+        .isEqualTo("Bad credentials");
 
     assertThat(get("/repos/acme/nothing").statusCode()).isEqualTo(404);
     assertThat(get("/repos/acme/widgets/pulls/1").statusCode()).isEqualTo(404);
