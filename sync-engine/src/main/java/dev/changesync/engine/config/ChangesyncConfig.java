@@ -1,0 +1,783 @@
+package dev.changesync.engine.config;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.changesync.lease.LeasePolicy;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.StringJoiner;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The configuration of a changesync process (SPEC §6), parsed and validated in one place from the
+ * environment and, for the server, the same settings as {@code --flags} (flags win).
+ *
+ * <p>Every problem is collected before anything fails, and each names the variable (or the flag it
+ * came from) and the bad value: {@code CHANGESYNC_LEASE_TTL: 'fifteen' is not a duration (...)}. An
+ * empty value counts as unset. Secrets ({@link Secret}) never appear in {@link #toString()} or in
+ * error messages.
+ *
+ * <pre>{@code
+ * ChangesyncConfig config = ChangesyncConfig.from(System.getenv(), args);
+ * }</pre>
+ */
+public final class ChangesyncConfig {
+
+  /** What a process runs. */
+  public enum Role {
+    /** The HTTP API and workers. */
+    ALL,
+    /** The HTTP API only. */
+    HTTP,
+    /** Workers only (plus health endpoints, at the adapter's discretion). */
+    WORKER;
+
+    public boolean runsHttp() {
+      return this != WORKER;
+    }
+
+    public boolean runsWorkers() {
+      return this != HTTP;
+    }
+
+    /** The name as configured: {@code all}, {@code http} or {@code worker}. */
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** How changesync authenticates to GitHub. */
+  public sealed interface GitHubCredentials {
+
+    /** No credentials: GitHub's anonymous rate limit (60 requests an hour) applies. */
+    record None() implements GitHubCredentials {}
+
+    /** A personal access token. */
+    record Token(Secret token) implements GitHubCredentials {
+      public Token {
+        requireNonNull(token, "token");
+      }
+    }
+
+    /** A GitHub App installation: JWT from the app id and private key → installation token. */
+    /**
+     * @param appId the app's numeric id or its client id ({@code Iv...}): GitHub accepts either as
+     *     the JWT issuer
+     */
+    record App(String appId, long installationId, Path privateKeyPath)
+        implements GitHubCredentials {
+      public App {
+        requireNonNull(appId, "appId");
+        requireNonNull(privateKeyPath, "privateKeyPath");
+      }
+    }
+  }
+
+  static final int MAX_WORKER_THREADS = 256;
+  static final int MAX_WORKER_NAME_LENGTH = 200;
+  private static final Pattern WORKER_NAME = Pattern.compile("[^\\s\\p{Cntrl}]{1,200}");
+
+  private final Optional<String> databaseUrl;
+  private final Optional<String> databaseUser;
+  private final Optional<Secret> databasePassword;
+  private final String httpHost;
+  private final int httpPort;
+  private final Role role;
+  private final String workerName;
+  private final int workerThreads;
+  private final URI githubApiUrl;
+  private final GitHubCredentials githubCredentials;
+  private final Optional<Secret> webhookSecret;
+  private final Optional<Secret> adminToken;
+  private final LeasePolicy leasePolicy;
+  private final boolean liveness;
+  private final Duration pollEvery;
+  private final Duration webhookDebounce;
+  private final Duration minFetchInterval;
+  private final Duration inventoryMaxAge;
+  private final Duration backfillEvery;
+  private final int backfillMaxPrs;
+  private final Duration backfillMaxRuntime;
+  private final Duration shutdownGrace;
+
+  private ChangesyncConfig(Parser p) {
+    this.databaseUrl = p.databaseUrl;
+    this.databaseUser = p.databaseUser;
+    this.databasePassword = p.databasePassword;
+    this.httpHost = p.httpHost;
+    this.httpPort = p.httpPort;
+    this.role = p.role;
+    this.workerName = p.workerName;
+    this.workerThreads = p.workerThreads;
+    this.githubApiUrl = p.githubApiUrl;
+    this.githubCredentials = p.githubCredentials;
+    this.webhookSecret = p.webhookSecret;
+    this.adminToken = p.adminToken;
+    this.leasePolicy = p.leasePolicy;
+    this.liveness = p.liveness;
+    this.pollEvery = p.pollEvery;
+    this.webhookDebounce = p.webhookDebounce;
+    this.minFetchInterval = p.minFetchInterval;
+    this.inventoryMaxAge = p.inventoryMaxAge;
+    this.backfillEvery = p.backfillEvery;
+    this.backfillMaxPrs = p.backfillMaxPrs;
+    this.backfillMaxRuntime = p.backfillMaxRuntime;
+    this.shutdownGrace = p.shutdownGrace;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Parsing
+  // ---------------------------------------------------------------------------------------------
+
+  /** From the process environment, no flags. */
+  public static ChangesyncConfig fromEnvironment() {
+    return from(System.getenv(), List.of());
+  }
+
+  /** From {@code env} alone (all defaults where unset). */
+  public static ChangesyncConfig from(Map<String, String> env) {
+    return from(env, List.of());
+  }
+
+  /**
+   * From {@code env}, overridden by {@code --flag value} / {@code --flag=value} in {@code args}.
+   */
+  public static ChangesyncConfig from(Map<String, String> env, String... args) {
+    return from(env, List.of(args));
+  }
+
+  /**
+   * From {@code env}, overridden by {@code --flag value} / {@code --flag=value} in {@code args}.
+   *
+   * @throws ConfigException listing every problem found
+   */
+  public static ChangesyncConfig from(Map<String, String> env, List<String> args) {
+    requireNonNull(env, "env");
+    requireNonNull(args, "args");
+    Parser parser = new Parser();
+    parser.collect(env, args);
+    parser.parse();
+    if (!parser.problems.isEmpty()) {
+      throw new ConfigException(parser.problems);
+    }
+    return new ChangesyncConfig(parser);
+  }
+
+  /** A value as given, and where it came from (the variable or the flag), for messages. */
+  private record Raw(String source, String value) {}
+
+  private static final class Parser {
+    final Map<Setting, Raw> raw = new EnumMap<>(Setting.class);
+    final List<String> problems = new ArrayList<>();
+
+    Optional<String> databaseUrl;
+    Optional<String> databaseUser;
+    Optional<Secret> databasePassword;
+    String httpHost;
+    int httpPort;
+    Role role;
+    String workerName;
+    int workerThreads;
+    URI githubApiUrl;
+    GitHubCredentials githubCredentials;
+    Optional<Secret> webhookSecret;
+    Optional<Secret> adminToken;
+    LeasePolicy leasePolicy;
+    boolean liveness;
+    Duration pollEvery;
+    Duration webhookDebounce;
+    Duration minFetchInterval;
+    Duration inventoryMaxAge;
+    Duration backfillEvery;
+    int backfillMaxPrs;
+    Duration backfillMaxRuntime;
+    Duration shutdownGrace;
+
+    void collect(Map<String, String> env, List<String> args) {
+      for (Setting s : Setting.values()) {
+        String value = env.get(s.envName());
+        if (value != null && !value.isBlank()) {
+          raw.put(s, new Raw(s.envName(), value));
+        }
+      }
+      for (int i = 0; i < args.size(); i++) {
+        String arg = requireNonNull(args.get(i), "args[" + i + "]");
+        if (!arg.startsWith("--")) {
+          problems.add(
+              "unexpected argument '" + Durations.printable(arg) + "' (settings are --flag value)");
+          continue;
+        }
+        String flag = arg;
+        String value = null;
+        int eq = arg.indexOf('=');
+        if (eq >= 0) {
+          flag = arg.substring(0, eq);
+          value = arg.substring(eq + 1);
+        }
+        Optional<Setting> setting = Setting.ofFlag(flag);
+        if (setting.isEmpty()) {
+          problems.add("unknown option " + Durations.printable(flag));
+          continue;
+        }
+        if (value == null) {
+          boolean next = i + 1 < args.size();
+          if (!next || Setting.ofFlag(args.get(i + 1).split("=", 2)[0]).isPresent()) {
+            problems.add(flag + ": needs a value");
+            continue;
+          }
+          value = args.get(++i);
+        }
+        if (value.isBlank()) {
+          raw.remove(setting.get());
+        } else {
+          raw.put(setting.get(), new Raw(flag, value));
+        }
+      }
+    }
+
+    void parse() {
+      databaseUrl = text(Setting.DATABASE_URL).flatMap(this::jdbcUrl);
+      databaseUser = text(Setting.DATABASE_USER);
+      databasePassword = secret(Setting.DATABASE_PASSWORD);
+      httpHost = required(Setting.HTTP_HOST, this::host, "127.0.0.1");
+      httpPort = required(Setting.HTTP_PORT, v -> integer(Setting.HTTP_PORT, v, 0, 65_535), 0);
+      role = required(Setting.ROLE, v -> role(Setting.ROLE, v), Role.ALL);
+      workerName =
+          text(Setting.WORKER_NAME)
+              .map(v -> workerName(Setting.WORKER_NAME, v))
+              .orElseGet(Parser::defaultWorkerName);
+      workerThreads =
+          required(
+              Setting.WORKER_THREADS,
+              v -> integer(Setting.WORKER_THREADS, v, 1, MAX_WORKER_THREADS),
+              1);
+      githubApiUrl =
+          required(
+              Setting.GITHUB_API_URL,
+              v -> httpUrl(Setting.GITHUB_API_URL, v),
+              URI.create("https://api.github.com"));
+      githubCredentials = githubCredentials();
+      webhookSecret = secret(Setting.WEBHOOK_SECRET);
+      adminToken = secret(Setting.ADMIN_TOKEN);
+      leasePolicy = leasePolicy();
+      liveness = required(Setting.LIVENESS, v -> onOff(Setting.LIVENESS, v), true);
+      pollEvery = duration(Setting.POLL_INTERVAL, false);
+      webhookDebounce = duration(Setting.WEBHOOK_DEBOUNCE, true);
+      minFetchInterval = duration(Setting.MIN_FETCH_INTERVAL, true);
+      inventoryMaxAge = duration(Setting.INVENTORY_MAX_AGE, false);
+      backfillEvery = duration(Setting.BACKFILL_INTERVAL, true);
+      backfillMaxPrs =
+          required(
+              Setting.BACKFILL_MAX_PRS,
+              v -> integer(Setting.BACKFILL_MAX_PRS, v, 1, Integer.MAX_VALUE),
+              1);
+      backfillMaxRuntime = duration(Setting.BACKFILL_MAX_RUNTIME, false);
+      shutdownGrace = duration(Setting.SHUTDOWN_GRACE, true);
+    }
+
+    // --- one setting ----------------------------------------------------------------------------
+
+    private String source(Setting s) {
+      Raw r = raw.get(s);
+      return r == null ? s.envName() : r.source();
+    }
+
+    /** The given value, or the default; empty when neither. */
+    private Optional<String> text(Setting s) {
+      Raw r = raw.get(s);
+      if (r != null) {
+        return Optional.of(r.value().strip());
+      }
+      return s.defaultValue();
+    }
+
+    private Optional<Secret> secret(Setting s) {
+      Raw r = raw.get(s);
+      return r == null ? Optional.empty() : Optional.of(Secret.of(r.value()));
+    }
+
+    /**
+     * Parses a setting that always has a value (given or default). A parse failure is recorded by
+     * the parse function, which returns null; then {@code fallback} keeps the parser going.
+     */
+    private <T> T required(Setting s, Function<String, T> parse, T fallback) {
+      String value = text(s).orElseThrow(() -> new IllegalStateException(s + " has no default"));
+      T parsed = parse.apply(value);
+      return parsed == null ? fallback : parsed;
+    }
+
+    private Duration duration(Setting s, boolean zeroAllowed) {
+      Duration fallback = Duration.ofSeconds(1);
+      return required(s, v -> duration(s, v, zeroAllowed), fallback);
+    }
+
+    private Duration duration(Setting s, String value, boolean zeroAllowed) {
+      try {
+        Duration d = Durations.parse(value);
+        if (d.isZero() && !zeroAllowed) {
+          return problem(s, "'" + value + "' must be longer than zero");
+        }
+        return d;
+      } catch (IllegalArgumentException e) {
+        return problem(s, e.getMessage());
+      }
+    }
+
+    private Integer integer(Setting s, String value, int min, int max) {
+      int parsed;
+      try {
+        parsed = Integer.parseInt(value);
+      } catch (NumberFormatException e) {
+        return problem(s, "'" + Durations.printable(value) + "' is not a whole number");
+      }
+      if (parsed < min || parsed > max) {
+        String range =
+            max == Integer.MAX_VALUE ? "at least " + min : "between " + min + " and " + max;
+        return problem(s, parsed + " is out of range (" + range + ")");
+      }
+      return parsed;
+    }
+
+    private Long positiveLong(Setting s, String value) {
+      try {
+        long parsed = Long.parseLong(value);
+        if (parsed > 0) {
+          return parsed;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      return problem(s, "'" + Durations.printable(value) + "' is not a positive whole number");
+    }
+
+    private Role role(Setting s, String value) {
+      for (Role r : Role.values()) {
+        if (r.configName().equalsIgnoreCase(value)) {
+          return r;
+        }
+      }
+      return problem(s, "'" + Durations.printable(value) + "' is not a role (all, http or worker)");
+    }
+
+    private Boolean onOff(Setting s, String value) {
+      switch (value.toLowerCase(Locale.ROOT)) {
+        case "on", "true", "yes", "1":
+          return true;
+        case "off", "false", "no", "0":
+          return false;
+        default:
+          return problem(s, "'" + Durations.printable(value) + "' is not on or off");
+      }
+    }
+
+    private String host(String value) {
+      if (value.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+        return problem(
+            Setting.HTTP_HOST,
+            "'" + Durations.printable(value) + "' is not a host name or address");
+      }
+      return value;
+    }
+
+    private Optional<String> jdbcUrl(String value) {
+      if (!value.startsWith("jdbc:postgresql:")) {
+        problem(
+            Setting.DATABASE_URL,
+            "'"
+                + Durations.printable(redactUrl(value))
+                + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE)");
+        return Optional.empty();
+      }
+      return Optional.of(value);
+    }
+
+    private String workerName(Setting s, String value) {
+      if (!WORKER_NAME.matcher(value).matches()) {
+        return problem(
+            s,
+            "'"
+                + Durations.printable(value)
+                + "' is not a worker name (1-"
+                + MAX_WORKER_NAME_LENGTH
+                + " characters, no spaces or control characters)");
+      }
+      return value;
+    }
+
+    private static String defaultWorkerName() {
+      String host;
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException | SecurityException e) {
+        host = "localhost";
+      }
+      host = host.replaceAll("[\\s\\p{Cntrl}]", "");
+      String pid = Long.toString(ProcessHandle.current().pid());
+      int room = MAX_WORKER_NAME_LENGTH - pid.length() - 1;
+      if (host.isEmpty()) {
+        host = "localhost";
+      } else if (host.length() > room) {
+        host = host.substring(0, room);
+      }
+      return host + ":" + pid;
+    }
+
+    private URI httpUrl(Setting s, String value) {
+      try {
+        URI uri = new URI(value);
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if ((scheme.equals("http") || scheme.equals("https"))
+            && uri.getHost() != null
+            && uri.getQuery() == null
+            && uri.getFragment() == null) {
+          String text = uri.toString();
+          while (text.endsWith("/")) {
+            text = text.substring(0, text.length() - 1);
+          }
+          return URI.create(text);
+        }
+      } catch (URISyntaxException e) {
+        // reported below
+      }
+      return problem(
+          s,
+          "'"
+              + Durations.printable(value)
+              + "' is not an http(s) URL (e.g. https://api.github.com or https://HOST/api/v3)");
+    }
+
+    private GitHubCredentials githubCredentials() {
+      Optional<Secret> token = secret(Setting.GITHUB_TOKEN);
+      Optional<String> appId = text(Setting.GITHUB_APP_ID);
+      Optional<String> installationId = text(Setting.GITHUB_APP_INSTALLATION_ID);
+      Optional<String> keyPath = text(Setting.GITHUB_APP_PRIVATE_KEY_PATH);
+      boolean anyApp = appId.isPresent() || installationId.isPresent() || keyPath.isPresent();
+      if (token.isPresent() && anyApp) {
+        problems.add(
+            source(Setting.GITHUB_TOKEN)
+                + ": a GitHub token and GitHub App settings are both set; use one or the other");
+        return new GitHubCredentials.None();
+      }
+      if (token.isPresent()) {
+        return new GitHubCredentials.Token(token.get());
+      }
+      if (!anyApp) {
+        return new GitHubCredentials.None();
+      }
+      List<String> missing = new ArrayList<>();
+      for (Setting s :
+          List.of(
+              Setting.GITHUB_APP_ID,
+              Setting.GITHUB_APP_INSTALLATION_ID,
+              Setting.GITHUB_APP_PRIVATE_KEY_PATH)) {
+        if (text(s).isEmpty()) {
+          missing.add(s.envName() + " (" + s.flag() + ")");
+        }
+      }
+      String app = appId.map(this::appId).orElse(null);
+      Long installation =
+          installationId.map(v -> positiveLong(Setting.GITHUB_APP_INSTALLATION_ID, v)).orElse(null);
+      Path key = keyPath.map(this::privateKeyPath).orElse(null);
+      if (!missing.isEmpty()) {
+        problems.add(
+            "GitHub App settings are incomplete: "
+                + String.join(" and ", missing)
+                + (missing.size() == 1 ? " is" : " are")
+                + " missing (an app needs its id, installation id and private key path)");
+        return new GitHubCredentials.None();
+      }
+      if (app == null || installation == null || key == null) {
+        return new GitHubCredentials.None();
+      }
+      return new GitHubCredentials.App(app, installation, key);
+    }
+
+    private String appId(String value) {
+      if (value.matches("[1-9][0-9]{0,18}|Iv[0-9A-Za-z._]{1,100}")) {
+        return value;
+      }
+      return problem(
+          Setting.GITHUB_APP_ID,
+          "'"
+              + Durations.printable(value)
+              + "' is not a GitHub App id (a number, or a client id Iv...)");
+    }
+
+    private Path privateKeyPath(String value) {
+      Setting s = Setting.GITHUB_APP_PRIVATE_KEY_PATH;
+      try {
+        Path path = Path.of(value);
+        if (!Files.isRegularFile(path) || !Files.isReadable(path)) {
+          return problem(s, "'" + Durations.printable(value) + "' is not a readable file");
+        }
+        return path;
+      } catch (InvalidPathException e) {
+        return problem(s, "'" + Durations.printable(value) + "' is not a path");
+      }
+    }
+
+    private LeasePolicy leasePolicy() {
+      int before = problems.size();
+      Duration ttl = duration(Setting.LEASE_TTL, false);
+      Duration heartbeat =
+          text(Setting.HEARTBEAT_INTERVAL)
+              .map(v -> duration(Setting.HEARTBEAT_INTERVAL, v, false))
+              .orElse(null);
+      Duration staleAfter =
+          text(Setting.STALE_AFTER).map(v -> duration(Setting.STALE_AFTER, v, false)).orElse(null);
+      if (problems.size() == before) {
+        try {
+          return LeasePolicy.withDefaults(ttl, heartbeat, staleAfter);
+        } catch (IllegalArgumentException e) {
+          // LeasePolicy names its parameters; say which settings they came from.
+          problems.add(
+              e.getMessage()
+                  .replaceAll("\\bleaseFor\\b", source(Setting.LEASE_TTL))
+                  .replaceAll("\\bheartbeatEvery\\b", source(Setting.HEARTBEAT_INTERVAL))
+                  .replaceAll("\\bstaleAfter\\b", source(Setting.STALE_AFTER)));
+        }
+      }
+      return LeasePolicy.defaults();
+    }
+
+    /** Records a problem with setting {@code s}; returns null so parse functions can return it. */
+    private <T> T problem(Setting s, String message) {
+      problems.add(source(s) + ": " + message);
+      return null;
+    }
+  }
+
+  /** {@code url} with any password in it masked. */
+  static String redactUrl(String url) {
+    return url.replaceAll("(?i)(password=)[^&;]*", "$1****")
+        .replaceAll("(//[^/@:]*:)[^/@]*@", "$1****@");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Values
+  // ---------------------------------------------------------------------------------------------
+
+  /** {@code CHANGESYNC_DATABASE_URL}: JDBC URL of the database, if configured. */
+  public Optional<String> databaseUrl() {
+    return databaseUrl;
+  }
+
+  /**
+   * The database URL, or a {@link ConfigException} naming {@code CHANGESYNC_DATABASE_URL} when it
+   * is not set — for the commands and roles that cannot run without one.
+   */
+  public String requireDatabaseUrl() {
+    return databaseUrl.orElseThrow(
+        () ->
+            new ConfigException(
+                Setting.DATABASE_URL.envName()
+                    + " ("
+                    + Setting.DATABASE_URL.flag()
+                    + "): required (e.g. jdbc:postgresql://localhost:5432/changesync)"));
+  }
+
+  /** {@code CHANGESYNC_DATABASE_USER}: when not given in the URL. */
+  public Optional<String> databaseUser() {
+    return databaseUser;
+  }
+
+  /** {@code CHANGESYNC_DATABASE_PASSWORD}: when not given in the URL. */
+  public Optional<Secret> databasePassword() {
+    return databasePassword;
+  }
+
+  /** {@code CHANGESYNC_HTTP_HOST} (default {@code 127.0.0.1}). */
+  public String httpHost() {
+    return httpHost;
+  }
+
+  /** {@code CHANGESYNC_HTTP_PORT} (default 8080; 0 = any free port). */
+  public int httpPort() {
+    return httpPort;
+  }
+
+  /** {@code CHANGESYNC_ROLE} (default {@code all}). */
+  public Role role() {
+    return role;
+  }
+
+  /** {@code CHANGESYNC_WORKER_NAME} (default {@code <hostname>:<pid>}). */
+  public String workerName() {
+    return workerName;
+  }
+
+  /** {@code CHANGESYNC_WORKER_THREADS} (default 2, 1–256). */
+  public int workerThreads() {
+    return workerThreads;
+  }
+
+  /**
+   * {@code CHANGESYNC_GITHUB_API_URL} (default {@code https://api.github.com}), no trailing slash.
+   */
+  public URI githubApiUrl() {
+    return githubApiUrl;
+  }
+
+  /**
+   * From {@code CHANGESYNC_GITHUB_TOKEN}, or {@code CHANGESYNC_GITHUB_APP_ID} + {@code
+   * _INSTALLATION_ID} + {@code _PRIVATE_KEY_PATH}; {@link GitHubCredentials.None} when neither.
+   */
+  public GitHubCredentials githubCredentials() {
+    return githubCredentials;
+  }
+
+  /** {@code CHANGESYNC_WEBHOOK_SECRET}; unset: webhooks are refused (403). */
+  public Optional<Secret> webhookSecret() {
+    return webhookSecret;
+  }
+
+  /** {@code CHANGESYNC_ADMIN_TOKEN}; unset: admin routes are refused (403). */
+  public Optional<Secret> adminToken() {
+    return adminToken;
+  }
+
+  /**
+   * From {@code CHANGESYNC_LEASE_TTL} (default 15m), {@code CHANGESYNC_HEARTBEAT_INTERVAL} and
+   * {@code CHANGESYNC_STALE_AFTER}, via {@link LeasePolicy#withDefaults}.
+   */
+  public LeasePolicy leasePolicy() {
+    return leasePolicy;
+  }
+
+  /** {@code CHANGESYNC_LIVENESS} (default on). */
+  public boolean liveness() {
+    return liveness;
+  }
+
+  /** {@code CHANGESYNC_POLL_INTERVAL} (default 5s). */
+  public Duration pollEvery() {
+    return pollEvery;
+  }
+
+  /** {@code CHANGESYNC_WEBHOOK_DEBOUNCE} (default 15s). */
+  public Duration webhookDebounce() {
+    return webhookDebounce;
+  }
+
+  /** {@code CHANGESYNC_MIN_FETCH_INTERVAL} (default 1m). */
+  public Duration minFetchInterval() {
+    return minFetchInterval;
+  }
+
+  /** {@code CHANGESYNC_INVENTORY_MAX_AGE} (default 6h). */
+  public Duration inventoryMaxAge() {
+    return inventoryMaxAge;
+  }
+
+  /** {@code CHANGESYNC_BACKFILL_INTERVAL} (default 5s). */
+  public Duration backfillEvery() {
+    return backfillEvery;
+  }
+
+  /** {@code CHANGESYNC_BACKFILL_MAX_PRS} (default 1000). */
+  public int backfillMaxPrs() {
+    return backfillMaxPrs;
+  }
+
+  /** {@code CHANGESYNC_BACKFILL_MAX_RUNTIME} (default 30m). */
+  public Duration backfillMaxRuntime() {
+    return backfillMaxRuntime;
+  }
+
+  /** {@code CHANGESYNC_SHUTDOWN_GRACE} (default 30s). */
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Help and printing
+  // ---------------------------------------------------------------------------------------------
+
+  /** One line per setting: flag, variable, default and what it does — for {@code --help}. */
+  public static String usage() {
+    StringBuilder out = new StringBuilder();
+    int width = 0;
+    for (Setting s : Setting.values()) {
+      width = Math.max(width, s.flag().length());
+    }
+    for (Setting s : Setting.values()) {
+      out.append("  ")
+          .append(String.format(Locale.ROOT, "%-" + width + "s", s.flag()))
+          .append("  ")
+          .append(s.envName())
+          .append(s.defaultValue().map(d -> " (default " + d + ")").orElse(""))
+          .append("\n")
+          .append(" ".repeat(width + 4))
+          .append(s.description())
+          .append("\n");
+    }
+    return out.toString();
+  }
+
+  /** Every setting with its effective value; secrets masked, passwords in the URL masked. */
+  @Override
+  public String toString() {
+    StringJoiner out = new StringJoiner(", ", "ChangesyncConfig{", "}");
+    out.add("databaseUrl=" + databaseUrl.map(ChangesyncConfig::redactUrl).orElse("unset"));
+    out.add("databaseUser=" + databaseUser.orElse("unset"));
+    out.add("databasePassword=" + masked(databasePassword));
+    out.add("httpHost=" + httpHost);
+    out.add("httpPort=" + httpPort);
+    out.add("role=" + role.configName());
+    out.add("workerName=" + workerName);
+    out.add("workerThreads=" + workerThreads);
+    out.add("githubApiUrl=" + githubApiUrl);
+    out.add("githubCredentials=" + describe(githubCredentials));
+    out.add("webhookSecret=" + masked(webhookSecret));
+    out.add("adminToken=" + masked(adminToken));
+    out.add(
+        "leasePolicy=ttl "
+            + Durations.format(leasePolicy.leaseFor())
+            + ", heartbeat "
+            + Durations.format(leasePolicy.heartbeatEvery())
+            + ", stale after "
+            + Durations.format(leasePolicy.staleAfter()));
+    out.add("liveness=" + (liveness ? "on" : "off"));
+    out.add("pollInterval=" + Durations.format(pollEvery));
+    out.add("webhookDebounce=" + Durations.format(webhookDebounce));
+    out.add("minFetchInterval=" + Durations.format(minFetchInterval));
+    out.add("inventoryMaxAge=" + Durations.format(inventoryMaxAge));
+    out.add("backfillInterval=" + Durations.format(backfillEvery));
+    out.add("backfillMaxPrs=" + backfillMaxPrs);
+    out.add("backfillMaxRuntime=" + Durations.format(backfillMaxRuntime));
+    out.add("shutdownGrace=" + Durations.format(shutdownGrace));
+    return out.toString();
+  }
+
+  private static String masked(Optional<Secret> secret) {
+    return secret.isPresent() ? "****" : "unset";
+  }
+
+  private static String describe(GitHubCredentials auth) {
+    if (auth instanceof GitHubCredentials.Token) {
+      return "token ****";
+    }
+    if (auth instanceof GitHubCredentials.App app) {
+      return "app "
+          + app.appId()
+          + " installation "
+          + app.installationId()
+          + " key "
+          + app.privateKeyPath();
+    }
+    return "none";
+  }
+}

@@ -1,0 +1,233 @@
+package dev.changesync.engine.service;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.lease.PostgresLeaseStore;
+import dev.changesync.engine.lease.WorkerRegistry;
+import dev.changesync.engine.repo.Lanes;
+import dev.changesync.lease.Lease;
+import dev.changesync.lease.LeaseKey;
+import dev.changesync.lease.LeaseState;
+import dev.changesync.lease.OwnerId;
+import dev.changesync.lease.RecoveryReport;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * Lease diagnostics and operations: the leases and their state, the audit log, the workers, manual
+ * release and the recovery pass. "Now" is the time authority of {@link DbTime} — the database's
+ * clock in production — the same one that decides whether a lease is HELD.
+ */
+public final class LeaseService {
+
+  private final PostgresLeaseStore store;
+  private final Jdbi jdbi;
+  private final WorkerRegistry workers;
+  private final DbTime time;
+  private final OwnerId recoverAs;
+  private final Duration workerSeenWithin;
+
+  /**
+   * @param recoverAs the owner id recovery passes run as: this process's own owner id when it runs
+   *     workers (its own leases are never freed; those of earlier incarnations of its worker name
+   *     are), else an identity of its own — never another live process's worker name, or its leases
+   *     would be freed as an "earlier incarnation"
+   * @param workerSeenWithin a worker without a liveness lock counts as alive while it was seen
+   *     within this window
+   */
+  public LeaseService(
+      PostgresLeaseStore store,
+      WorkerRegistry workers,
+      DbTime time,
+      OwnerId recoverAs,
+      Duration workerSeenWithin) {
+    this.store = requireNonNull(store, "store");
+    this.jdbi = store.jdbi();
+    this.workers = requireNonNull(workers, "workers");
+    this.time = requireNonNull(time, "time");
+    this.recoverAs = requireNonNull(recoverAs, "recoverAs");
+    this.workerSeenWithin = requireNonNull(workerSeenWithin, "workerSeenWithin");
+  }
+
+  private static final String LEASES =
+      """
+      select l.resource, l.lane, l.owner_id, l.token, l.claimed_at, l.heartbeat_at, l.expires_at,
+             l.stale_at, l.lease_for_us, l.heartbeat_every_us, l.stale_after_us, l.transitions,
+             l.holder_clock_skew_us, l.stale_at > :now as held, r.full_name
+        from lease l
+        left join repository r on l.resource = %s
+       where l.owner_id is not null and (not :stale_only or l.stale_at <= :now)
+       order by l.resource, l.lane
+      """
+          .formatted(Lanes.resourceSql("r.id"));
+
+  /** Every owned lease (HELD or STALE), or only the STALE ones. */
+  public LeaseList leases(boolean staleOnly) {
+    return Database.call(
+        () ->
+            jdbi.inTransaction(
+                h -> {
+                  Instant now = time.now(h);
+                  List<LeaseList.Entry> leases =
+                      h.createQuery(LEASES)
+                          .bindByType(
+                              "now",
+                              OffsetDateTime.ofInstant(now, ZoneOffset.UTC),
+                              OffsetDateTime.class)
+                          .bind("stale_only", staleOnly)
+                          .map(
+                              (rs, ctx) ->
+                                  new LeaseList.Entry(
+                                      rs.getString("resource"),
+                                      rs.getString("lane"),
+                                      Rows.optString(rs, "full_name"),
+                                      rs.getBoolean("held") ? LeaseState.HELD : LeaseState.STALE,
+                                      rs.getString("owner_id"),
+                                      rs.getLong("token"),
+                                      Rows.instant(rs, "claimed_at"),
+                                      Rows.instant(rs, "heartbeat_at"),
+                                      Rows.instant(rs, "expires_at"),
+                                      Rows.instant(rs, "stale_at"),
+                                      micros(rs.getLong("lease_for_us")),
+                                      micros(rs.getLong("heartbeat_every_us")),
+                                      micros(rs.getLong("stale_after_us")),
+                                      rs.getLong("transitions"),
+                                      Rows.optLong(rs, "holder_clock_skew_us")
+                                          .map(LeaseService::micros)))
+                          .list();
+                  return new LeaseList(now, leases);
+                }));
+  }
+
+  /**
+   * The newest {@code limit} (1–{@value Inputs#MAX_EVENT_LIMIT}) lease events, newest first,
+   * optionally of one resource.
+   */
+  public List<LeaseEvent> events(Optional<String> resource, int limit) {
+    requireNonNull(resource, "resource");
+    int checkedLimit = Inputs.eventLimit(limit);
+    Optional<String> filter = resource.map(String::strip).filter(r -> !r.isEmpty());
+    filter.ifPresent(
+        r -> {
+          if (r.length() > LeaseKey.MAX_LENGTH) {
+            throw new BadInputException(
+                "invalid resource: at most " + LeaseKey.MAX_LENGTH + " characters");
+          }
+        });
+    return Database.call(
+        () ->
+            jdbi.withHandle(
+                h ->
+                    h.createQuery(
+                            """
+                            select * from lease_event
+                             where cast(:resource as text) is null or resource = :resource
+                             order by id desc
+                             limit :limit
+                            """)
+                        .bind("resource", filter.orElse(null))
+                        .bind("limit", checkedLimit)
+                        .map(
+                            (rs, ctx) ->
+                                new LeaseEvent(
+                                    rs.getLong("id"),
+                                    Rows.instant(rs, "at"),
+                                    rs.getString("resource"),
+                                    rs.getString("lane"),
+                                    rs.getString("kind"),
+                                    Rows.optString(rs, "owner_id"),
+                                    Rows.optLong(rs, "token"),
+                                    Rows.optString(rs, "previous_owner_id"),
+                                    Rows.optLong(rs, "previous_token"),
+                                    Rows.optString(rs, "detail")))
+                        .list()));
+  }
+
+  /** The registered worker processes, most recently seen first. */
+  public WorkerList workers() {
+    return Database.call(
+        () -> {
+          Instant now = jdbi.withHandle(time::now);
+          List<WorkerList.Entry> entries =
+              workers.list(workerSeenWithin).stream()
+                  .map(
+                      w ->
+                          new WorkerList.Entry(
+                              w.owner().toString(),
+                              w.owner().workerName(),
+                              w.owner().incarnation(),
+                              Optional.ofNullable(w.host()),
+                              w.pid(),
+                              Optional.ofNullable(w.version()),
+                              w.startedAt(),
+                              w.lastSeenAt(),
+                              w.stoppedAt(),
+                              w.livenessTracked(),
+                              w.alive()))
+                  .toList();
+          return new WorkerList(now, entries);
+        });
+  }
+
+  /**
+   * Releases the lease on ({@code resource}, {@code lane}) by hand, whoever holds it, bumping its
+   * token so that the holder is fenced off; recorded as a {@code manually_released} event naming
+   * {@code actor}. {@link NotFoundException} when the lease is free.
+   */
+  public ReleasedLease release(String resource, String lane, String actor) {
+    LeaseKey key;
+    try {
+      key = LeaseKey.of(resource, lane);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new BadInputException("invalid lease: " + Inputs.printable(e.getMessage()), e);
+    }
+    if (actor == null || actor.isBlank()) {
+      throw new BadInputException("a manual release needs an actor");
+    }
+    Lease released =
+        Database.call(() -> store.releaseManually(key, actor))
+            .orElseThrow(() -> new NotFoundException("lease " + key + " is not held by anyone"));
+    return new ReleasedLease(
+        key.resource(),
+        key.lane(),
+        released.owner().toString(),
+        released.token(),
+        released.claimedAt(),
+        released.heartbeatAt(),
+        released.expiresAt(),
+        actor);
+  }
+
+  /**
+   * Runs the recovery pass now: frees every STALE lease, those of earlier incarnations of this
+   * process's worker name and — with liveness — those whose owner's process is gone.
+   */
+  public RecoveryResult recover() {
+    RecoveryReport report = Database.call(() -> store.recover(recoverAs));
+    return new RecoveryResult(
+        report.recoveredBy().toString(),
+        report.total(),
+        report.countsByLane(),
+        report.freed().stream()
+            .map(
+                f ->
+                    new RecoveryResult.Freed(
+                        f.lease().key().resource(),
+                        f.lease().key().lane(),
+                        f.lease().owner().toString(),
+                        f.lease().token(),
+                        f.reason().name()))
+            .toList());
+  }
+
+  private static Duration micros(long micros) {
+    return Duration.of(micros, ChronoUnit.MICROS);
+  }
+}

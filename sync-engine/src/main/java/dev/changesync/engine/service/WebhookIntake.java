@@ -1,0 +1,424 @@
+package dev.changesync.engine.service;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.changesync.engine.config.Secret;
+import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.repo.RepoName;
+import dev.changesync.engine.repo.Repositories;
+import java.io.IOException;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/**
+ * GitHub webhook intake (SPEC §3 "Webhooks"). Fast and local — no GitHub calls: it records what
+ * happened and leaves the work to the refresh and fetch lanes.
+ *
+ * <p>In order: refuse when no webhook secret is configured ({@link NotConfiguredException}); refuse
+ * bodies over {@value #MAX_BODY_BYTES} bytes ({@link PayloadTooLargeException}); verify {@code
+ * X-Hub-Signature-256} — {@code sha256=} and the hex HMAC-SHA256 of the raw body, compared in
+ * constant time — <em>before</em> parsing anything ({@link UnauthorizedException}, nothing
+ * written); refuse non-JSON bodies ({@link UnsupportedMediaTypeException}); then, in one
+ * transaction, dedupe on {@code X-GitHub-Delivery} (a redelivery is answered {@link
+ * WebhookResult.Outcome#DUPLICATE} and writes nothing) and record the delivery.
+ *
+ * <p>A {@code pull_request} event of a tracked repository (matched by GitHub's repository id once
+ * known, else by name, case-insensitively) records {@code last_webhook_at} and upserts the pull
+ * request's refresh hint (first-seen kept, last-seen now, count + 1, last action); {@code opened},
+ * {@code closed} and {@code reopened} also mark the repository dirty. Every action hints: the
+ * refresh lane compares heads and bases, so an action that changed nothing costs one conditional
+ * request. Other events and untracked repositories are recorded and ignored.
+ */
+public final class WebhookIntake {
+
+  /** Largest body accepted: 25 MB, GitHub's own cap on webhook payloads. */
+  public static final long MAX_BODY_BYTES = 25L * 1024 * 1024;
+
+  static final String SIGNATURE_HEADER = "X-Hub-Signature-256";
+  static final String EVENT_HEADER = "X-GitHub-Event";
+  static final String DELIVERY_HEADER = "X-GitHub-Delivery";
+
+  private static final String SIGNATURE_PREFIX = "sha256=";
+  private static final Set<String> DIRTYING_ACTIONS = Set.of("opened", "closed", "reopened");
+  private static final int MAX_TEXT = 300;
+
+  private final Jdbi jdbi;
+  private final DbTime time;
+  private final Optional<Secret> secret;
+  private final ObjectMapper json;
+
+  /**
+   * @param secret the webhook secret; empty switches intake off (every call is refused, 403)
+   */
+  public WebhookIntake(Jdbi jdbi, DbTime time, Optional<Secret> secret) {
+    this.jdbi = requireNonNull(jdbi, "jdbi");
+    this.time = requireNonNull(time, "time");
+    this.secret = requireNonNull(secret, "secret");
+    // A body may be 25 MB; let one string in it be as long (Jackson's default cap is 20 M chars).
+    this.json =
+        new JsonMapper(
+            JsonFactory.builder()
+                .streamReadConstraints(
+                    StreamReadConstraints.builder().maxStringLength((int) MAX_BODY_BYTES).build())
+                .build());
+  }
+
+  /** True when a webhook secret is configured. */
+  public boolean enabled() {
+    return secret.isPresent();
+  }
+
+  /**
+   * For adapters, before reading a body: refuses a declared {@code Content-Length} over the limit.
+   */
+  public static void checkContentLength(long contentLength) {
+    if (contentLength > MAX_BODY_BYTES) {
+      throw tooLarge(contentLength);
+    }
+  }
+
+  /**
+   * Takes one delivery.
+   *
+   * @param headers the request headers (names matched case-insensitively)
+   * @param body the raw body, exactly as received: the signature is over these bytes
+   */
+  public WebhookResult receive(Map<String, String> headers, byte[] body) {
+    requireNonNull(headers, "headers");
+    Secret key =
+        secret.orElseThrow(
+            () ->
+                new NotConfiguredException(
+                    "webhook intake is off: no webhook secret is configured"
+                        + " (CHANGESYNC_WEBHOOK_SECRET)"));
+    if (body == null) {
+      throw new BadInputException("webhook body is missing");
+    }
+    if (body.length > MAX_BODY_BYTES) {
+      throw tooLarge(body.length);
+    }
+    Map<String, String> header = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    headers.forEach(
+        (name, value) -> {
+          if (name != null && value != null) {
+            header.put(name, value);
+          }
+        });
+    verifySignature(key, header.get(SIGNATURE_HEADER), body);
+
+    checkJson(header.get("Content-Type"));
+    String event = requiredHeader(header, EVENT_HEADER);
+    String deliveryId = requiredHeader(header, DELIVERY_HEADER);
+    if (!deliveryId.matches("[A-Za-z0-9._:-]{1,200}")) {
+      throw new BadInputException(
+          "invalid " + DELIVERY_HEADER + " '" + Inputs.printable(deliveryId) + "'");
+    }
+    JsonNode payload;
+    try {
+      payload = json.readTree(body);
+    } catch (JacksonException e) {
+      throw new BadInputException("webhook body is not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new BadInputException("webhook body could not be read", e);
+    }
+    if (payload == null || !payload.isObject()) {
+      throw new BadInputException("webhook body is not a JSON object");
+    }
+    Delivery delivery = Delivery.of(deliveryId, event, payload);
+    return Database.call(() -> jdbi.inTransaction(h -> record(h, delivery)));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** What intake needs from one delivery. */
+  private record Delivery(
+      String deliveryId,
+      String event,
+      Optional<String> action,
+      Optional<Long> githubRepositoryId,
+      Optional<String> fullName,
+      Optional<RepoName> repoName,
+      Optional<Integer> number) {
+
+    static Delivery of(String deliveryId, String event, JsonNode payload) {
+      Optional<String> action = text(payload.path("action"));
+      JsonNode repository = payload.path("repository");
+      Optional<String> fullName = text(repository.path("full_name"));
+      if (fullName.isEmpty()) {
+        Optional<String> owner = text(repository.path("owner").path("login"));
+        Optional<String> name = text(repository.path("name"));
+        if (owner.isPresent() && name.isPresent()) {
+          fullName = Optional.of(owner.get() + "/" + name.get());
+        }
+      }
+      Optional<Long> githubId =
+          repository.path("id").canConvertToLong() && repository.path("id").isIntegralNumber()
+              ? Optional.of(repository.path("id").longValue())
+              : Optional.empty();
+      if (!event.equals("pull_request")) {
+        return new Delivery(
+            deliveryId, event, action, githubId, fullName, Optional.empty(), Optional.empty());
+      }
+      // A pull_request event we act on: its fields must be there and make sense.
+      if (fullName.isEmpty()) {
+        throw new BadInputException("pull_request event without repository.full_name");
+      }
+      RepoName repoName;
+      try {
+        repoName = RepoName.parse(fullName.get());
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException("pull_request event names " + e.getMessage(), e);
+      }
+      JsonNode numberNode = payload.path("number");
+      if (numberNode.isMissingNode()) {
+        numberNode = payload.path("pull_request").path("number");
+      }
+      if (!numberNode.isIntegralNumber()
+          || !numberNode.canConvertToInt()
+          || numberNode.intValue() < 1) {
+        throw new BadInputException("pull_request event without a valid number");
+      }
+      return new Delivery(
+          deliveryId,
+          event,
+          action,
+          githubId,
+          fullName,
+          Optional.of(repoName),
+          Optional.of(numberNode.intValue()));
+    }
+
+    private static Optional<String> text(JsonNode node) {
+      if (!node.isTextual() || node.textValue().isEmpty()) {
+        return Optional.empty();
+      }
+      String value = node.textValue();
+      return Optional.of(value.length() > MAX_TEXT ? value.substring(0, MAX_TEXT) : value);
+    }
+  }
+
+  private static final String FIND_REPOSITORY =
+      """
+      select id, owner, name from repository
+       where github_id = :github_id
+          or (lower(owner) = lower(:owner) and lower(name) = lower(:name))
+       order by (github_id is not distinct from :github_id) desc
+       limit 1
+      """;
+
+  private static final String INSERT_DELIVERY =
+      """
+      insert into webhook_delivery (delivery_id, event, action, received_at, repository_id,
+                                    repository_full_name, number, outcome)
+      values (:delivery_id, :event, :action, %s, :repository_id, :full_name, :number, :outcome)
+      on conflict (delivery_id) do nothing
+      """
+          .formatted(DbTime.NOW);
+
+  private static final String RECORD_WEBHOOK =
+      "update repository_sync_state set last_webhook_at = %s where repository_id = :id"
+          .formatted(DbTime.NOW);
+
+  private static final String UPSERT_HINT =
+      """
+      insert into refresh_hint as h (repository_id, number, first_seen_at, last_seen_at, count,
+                                     last_action)
+      values (:id, :number, %1$s, %1$s, 1, :action)
+      on conflict (repository_id, number) do update
+         set last_seen_at = excluded.last_seen_at,
+             count = h.count + 1,
+             last_action = excluded.last_action
+      """
+          .formatted(DbTime.NOW);
+
+  private WebhookResult record(Handle h, Delivery d) {
+    Optional<Repositories.Repo> repo = Optional.empty();
+    if (d.repoName().isPresent()) {
+      RepoName name = d.repoName().get();
+      repo =
+          h.createQuery(FIND_REPOSITORY)
+              .bind("github_id", d.githubRepositoryId().orElse(null))
+              .bind("owner", name.owner())
+              .bind("name", name.name())
+              .map(
+                  (rs, ctx) ->
+                      new Repositories.Repo(
+                          rs.getLong("id"),
+                          RepoName.of(rs.getString("owner"), rs.getString("name")),
+                          d.githubRepositoryId()))
+              .findOne();
+    }
+    boolean hint = repo.isPresent();
+    int inserted =
+        time.bind(h.createUpdate(INSERT_DELIVERY))
+            .bind("delivery_id", d.deliveryId())
+            .bind("event", truncate(d.event()))
+            .bind("action", d.action().orElse(null))
+            .bind("repository_id", repo.map(Repositories.Repo::id).orElse(null))
+            .bind("full_name", d.fullName().orElse(null))
+            .bind("number", d.number().orElse(null))
+            .bind("outcome", hint ? "hinted" : "ignored")
+            .execute();
+    if (inserted == 0) {
+      return result(
+          d,
+          WebhookResult.Outcome.DUPLICATE,
+          "delivery " + d.deliveryId() + " was already received",
+          repo,
+          false);
+    }
+    if (!d.event().equals("pull_request")) {
+      return result(
+          d, WebhookResult.Outcome.IGNORED, "event " + d.event() + " ignored", repo, false);
+    }
+    if (repo.isEmpty()) {
+      return result(
+          d,
+          WebhookResult.Outcome.IGNORED,
+          "repository " + d.fullName().orElse("?") + " is not tracked",
+          repo,
+          false);
+    }
+    long id = repo.get().id();
+    time.bind(h.createUpdate(RECORD_WEBHOOK)).bind("id", id).execute();
+    time.bind(h.createUpdate(UPSERT_HINT))
+        .bind("id", id)
+        .bind("number", d.number().orElseThrow())
+        .bind("action", d.action().orElse(null))
+        .execute();
+    boolean dirty = d.action().map(DIRTYING_ACTIONS::contains).orElse(false);
+    if (dirty) {
+      FetchRequests.markDirty(h, time, id);
+    }
+    return result(
+        d,
+        WebhookResult.Outcome.ACCEPTED,
+        dirty ? "refresh hint recorded, repository marked dirty" : "refresh hint recorded",
+        repo,
+        dirty);
+  }
+
+  private static WebhookResult result(
+      Delivery d,
+      WebhookResult.Outcome outcome,
+      String reason,
+      Optional<Repositories.Repo> repo,
+      boolean dirty) {
+    return new WebhookResult(
+        outcome,
+        reason,
+        d.deliveryId(),
+        d.event(),
+        d.action(),
+        repo.map(Repositories.Repo::id),
+        repo.map(r -> r.name().fullName()).or(d::fullName),
+        d.number(),
+        dirty);
+  }
+
+  /**
+   * Deletes delivery records (kept for dedupe) received more than {@code keepFor} ago. GitHub
+   * redelivers within days; a week is a safe retention. Returns how many were deleted.
+   */
+  public int pruneDeliveries(Duration keepFor) {
+    requireNonNull(keepFor, "keepFor");
+    return Database.call(
+        () ->
+            jdbi.withHandle(
+                h ->
+                    time.bind(h.createUpdate(PRUNE_DELIVERIES))
+                        .bind("keep_us", keepFor.toNanos() / 1_000)
+                        .execute()));
+  }
+
+  private static final String PRUNE_DELIVERIES =
+      "delete from webhook_delivery where received_at < %s - :keep_us * interval '1 microsecond'"
+          .formatted(DbTime.NOW);
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static void verifySignature(Secret key, String header, byte[] body) {
+    if (header == null || header.isBlank()) {
+      throw new UnauthorizedException("missing " + SIGNATURE_HEADER + " header");
+    }
+    String value = header.strip();
+    byte[] presented;
+    try {
+      if (!value.regionMatches(true, 0, SIGNATURE_PREFIX, 0, SIGNATURE_PREFIX.length())) {
+        throw new IllegalArgumentException("no sha256= prefix");
+      }
+      presented =
+          HexFormat.of()
+              .parseHex(value.substring(SIGNATURE_PREFIX.length()).toLowerCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new UnauthorizedException(
+          "malformed " + SIGNATURE_HEADER + " header: expected sha256=<hex HMAC-SHA256>");
+    }
+    if (!MessageDigest.isEqual(hmacSha256(key, body), presented)) {
+      throw new UnauthorizedException(SIGNATURE_HEADER + " does not match the body");
+    }
+  }
+
+  /** HMAC-SHA256 of {@code body} keyed with {@code key}: what GitHub signs with. */
+  static byte[] hmacSha256(Secret key, byte[] body) {
+    try {
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key.bytes(), "HmacSHA256"));
+      return mac.doFinal(body);
+    } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+      throw new IllegalStateException("HmacSHA256 is always available", e);
+    }
+  }
+
+  private static void checkJson(String contentType) {
+    if (contentType == null || contentType.isBlank()) {
+      return; // GitHub always sends one; tolerate clients that do not
+    }
+    String mediaType = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+    if (!mediaType.equals("application/json") && !mediaType.endsWith("+json")) {
+      throw new UnsupportedMediaTypeException(
+          "webhook content type "
+              + Inputs.printable(mediaType)
+              + " is not supported: configure the webhook with content type application/json");
+    }
+  }
+
+  private static String requiredHeader(Map<String, String> header, String name) {
+    String value = header.get(name);
+    if (value == null || value.isBlank()) {
+      throw new BadInputException("missing " + name + " header");
+    }
+    return value.strip();
+  }
+
+  private static String truncate(String s) {
+    return s.length() > MAX_TEXT ? s.substring(0, MAX_TEXT) : s;
+  }
+
+  private static PayloadTooLargeException tooLarge(long bytes) {
+    return new PayloadTooLargeException(
+        "webhook body of "
+            + bytes
+            + " bytes is over the limit of "
+            + MAX_BODY_BYTES
+            + " bytes (25 MB)");
+  }
+}

@@ -1,0 +1,34 @@
+package dev.changesync.engine.service;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/** The registered worker processes, most recently seen first, as of {@code now} (database time). */
+public record WorkerList(Instant now, List<Entry> workers) {
+
+  public WorkerList {
+    workers = List.copyOf(workers);
+  }
+
+  /**
+   * One worker process start.
+   *
+   * @param ownerId {@code <worker-name>:<incarnation>}, as on its leases
+   * @param livenessTracked whether it holds a liveness lock (then {@code alive} is exact)
+   * @param alive its liveness lock is held, or — without one — it was seen recently and did not
+   *     stop
+   */
+  public record Entry(
+      String ownerId,
+      String workerName,
+      String incarnation,
+      Optional<String> host,
+      long pid,
+      Optional<String> version,
+      Instant startedAt,
+      Instant lastSeenAt,
+      Optional<Instant> stoppedAt,
+      boolean livenessTracked,
+      boolean alive) {}
+}

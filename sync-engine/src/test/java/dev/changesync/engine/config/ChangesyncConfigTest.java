@@ -1,0 +1,447 @@
+package dev.changesync.engine.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.changesync.engine.config.ChangesyncConfig.GitHubCredentials;
+import dev.changesync.engine.config.ChangesyncConfig.Role;
+import dev.changesync.lease.LeasePolicy;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChangesyncConfigTest {
+
+  @TempDir Path dir;
+
+  private static ChangesyncConfig parse(Map<String, String> env, String... args) {
+    return ChangesyncConfig.from(env, args);
+  }
+
+  private static ConfigException failure(Map<String, String> env, String... args) {
+    try {
+      ChangesyncConfig.from(env, args);
+    } catch (ConfigException e) {
+      return e;
+    }
+    throw new AssertionError("expected a ConfigException for " + env + " " + List.of(args));
+  }
+
+  private Path keyFile() throws IOException {
+    Path key = dir.resolve("app.pem");
+    Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n");
+    return key;
+  }
+
+  @Test
+  void everySettingHasItsDefault() {
+    ChangesyncConfig config = parse(Map.of());
+
+    assertThat(config.databaseUrl()).isEmpty();
+    assertThat(config.databaseUser()).isEmpty();
+    assertThat(config.databasePassword()).isEmpty();
+    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.role()).isEqualTo(Role.ALL);
+    assertThat(config.workerName())
+        .endsWith(":" + ProcessHandle.current().pid())
+        .doesNotContainAnyWhitespaces()
+        .hasSizeGreaterThan((":" + ProcessHandle.current().pid()).length());
+    assertThat(config.workerThreads()).isEqualTo(2);
+    assertThat(config.githubApiUrl()).isEqualTo(URI.create("https://api.github.com"));
+    assertThat(config.githubCredentials()).isEqualTo(new GitHubCredentials.None());
+    assertThat(config.webhookSecret()).isEmpty();
+    assertThat(config.adminToken()).isEmpty();
+    assertThat(config.leasePolicy())
+        .isEqualTo(
+            LeasePolicy.of(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofSeconds(30)));
+    assertThat(config.liveness()).isTrue();
+    assertThat(config.pollEvery()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(config.minFetchInterval()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofHours(6));
+    assertThat(config.backfillEvery()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.backfillMaxPrs()).isEqualTo(1000);
+    assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(30));
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void everyVariableIsRead() throws IOException {
+    Path key = keyFile();
+    Map<String, String> env = new HashMap<>();
+    env.put("CHANGESYNC_DATABASE_URL", "jdbc:postgresql://db:5432/changesync");
+    env.put("CHANGESYNC_DATABASE_USER", "sync");
+    env.put("CHANGESYNC_DATABASE_PASSWORD", "db-pass");
+    env.put("CHANGESYNC_HTTP_HOST", "0.0.0.0");
+    env.put("CHANGESYNC_HTTP_PORT", "9090");
+    env.put("CHANGESYNC_ROLE", "worker");
+    env.put("CHANGESYNC_WORKER_NAME", "worker-7");
+    env.put("CHANGESYNC_WORKER_THREADS", "8");
+    env.put("CHANGESYNC_GITHUB_API_URL", "https://ghe.example.com/api/v3/");
+    env.put("CHANGESYNC_GITHUB_APP_ID", "12345");
+    env.put("CHANGESYNC_GITHUB_APP_INSTALLATION_ID", "678");
+    env.put("CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH", key.toString());
+    env.put("CHANGESYNC_WEBHOOK_SECRET", "hook-secret");
+    env.put("CHANGESYNC_ADMIN_TOKEN", "admin-token");
+    env.put("CHANGESYNC_LEASE_TTL", "2m");
+    env.put("CHANGESYNC_HEARTBEAT_INTERVAL", "5s");
+    env.put("CHANGESYNC_STALE_AFTER", "20s");
+    env.put("CHANGESYNC_LIVENESS", "off");
+    env.put("CHANGESYNC_POLL_INTERVAL", "500ms");
+    env.put("CHANGESYNC_WEBHOOK_DEBOUNCE", "PT3S");
+    env.put("CHANGESYNC_MIN_FETCH_INTERVAL", "30s");
+    env.put("CHANGESYNC_INVENTORY_MAX_AGE", "1d");
+    env.put("CHANGESYNC_BACKFILL_INTERVAL", "0");
+    env.put("CHANGESYNC_BACKFILL_MAX_PRS", "50");
+    env.put("CHANGESYNC_BACKFILL_MAX_RUNTIME", "10m");
+    env.put("CHANGESYNC_SHUTDOWN_GRACE", "1m");
+
+    ChangesyncConfig config = parse(env);
+
+    assertThat(config.databaseUrl()).contains("jdbc:postgresql://db:5432/changesync");
+    assertThat(config.databaseUser()).contains("sync");
+    assertThat(config.databasePassword().orElseThrow().reveal()).isEqualTo("db-pass");
+    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(config.httpPort()).isEqualTo(9090);
+    assertThat(config.role()).isEqualTo(Role.WORKER);
+    assertThat(config.role().runsWorkers()).isTrue();
+    assertThat(config.role().runsHttp()).isFalse();
+    assertThat(config.workerName()).isEqualTo("worker-7");
+    assertThat(config.workerThreads()).isEqualTo(8);
+    assertThat(config.githubApiUrl()).isEqualTo(URI.create("https://ghe.example.com/api/v3"));
+    assertThat(config.githubCredentials()).isEqualTo(new GitHubCredentials.App("12345", 678, key));
+    assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("hook-secret");
+    assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("admin-token");
+    assertThat(config.leasePolicy())
+        .isEqualTo(
+            LeasePolicy.of(Duration.ofMinutes(2), Duration.ofSeconds(5), Duration.ofSeconds(20)));
+    assertThat(config.liveness()).isFalse();
+    assertThat(config.pollEvery()).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.minFetchInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofDays(1));
+    assertThat(config.backfillEvery()).isEqualTo(Duration.ZERO);
+    assertThat(config.backfillMaxPrs()).isEqualTo(50);
+    assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(10));
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMinutes(1));
+  }
+
+  @Test
+  void aGitHubTokenIsTokenAuth() {
+    ChangesyncConfig config = parse(Map.of("CHANGESYNC_GITHUB_TOKEN", "ghp_secret"));
+
+    assertThat(config.githubCredentials()).isInstanceOf(GitHubCredentials.Token.class);
+    assertThat(((GitHubCredentials.Token) config.githubCredentials()).token().reveal())
+        .isEqualTo("ghp_secret");
+  }
+
+  @Test
+  void aBadDurationNamesTheVariableAndTheValue() {
+    ConfigException e = failure(Map.of("CHANGESYNC_LEASE_TTL", "fifteen"));
+
+    assertThat(e.problems())
+        .containsExactly(
+            "CHANGESYNC_LEASE_TTL: 'fifteen' is not a duration"
+                + " (use 500ms, 15s, 15m, 6h or ISO-8601 like PT15M)");
+    assertThat(e).hasMessage(e.problems().get(0));
+  }
+
+  @Test
+  void everyProblemIsReportedNotJustTheFirst() {
+    Map<String, String> env = new HashMap<>();
+    env.put("CHANGESYNC_HTTP_PORT", "http");
+    env.put("CHANGESYNC_WORKER_THREADS", "0");
+    env.put("CHANGESYNC_ROLE", "boss");
+    env.put("CHANGESYNC_LIVENESS", "maybe");
+    env.put("CHANGESYNC_POLL_INTERVAL", "5");
+    env.put("CHANGESYNC_BACKFILL_MAX_PRS", "-1");
+    env.put("CHANGESYNC_GITHUB_API_URL", "ftp://github");
+    env.put("CHANGESYNC_DATABASE_URL", "postgres://u:hunter2@db/x");
+
+    ConfigException e = failure(env);
+
+    assertThat(e.problems())
+        .hasSize(8)
+        .anySatisfy(
+            p -> assertThat(p).startsWith("CHANGESYNC_HTTP_PORT: 'http' is not a whole number"))
+        .anySatisfy(p -> assertThat(p).startsWith("CHANGESYNC_WORKER_THREADS: 0 is out of range"))
+        .anySatisfy(p -> assertThat(p).startsWith("CHANGESYNC_ROLE: 'boss' is not a role"))
+        .anySatisfy(p -> assertThat(p).startsWith("CHANGESYNC_LIVENESS: 'maybe' is not on or off"))
+        .anySatisfy(
+            p -> assertThat(p).startsWith("CHANGESYNC_POLL_INTERVAL: '5' is not a duration"))
+        .anySatisfy(
+            p -> assertThat(p).startsWith("CHANGESYNC_BACKFILL_MAX_PRS: -1 is out of range"))
+        .anySatisfy(p -> assertThat(p).startsWith("CHANGESYNC_GITHUB_API_URL: 'ftp://github'"))
+        .anySatisfy(
+            p -> assertThat(p).startsWith("CHANGESYNC_DATABASE_URL: 'postgres://u:****@db/x'"));
+    assertThat(e.getMessage())
+        .startsWith("invalid configuration (8 problems):")
+        .doesNotContain("hunter2");
+  }
+
+  @Test
+  void portMustBeInRangeAndZeroMeansAnyFreePort() {
+    assertThat(failure(Map.of("CHANGESYNC_HTTP_PORT", "70000")).problems())
+        .containsExactly("CHANGESYNC_HTTP_PORT: 70000 is out of range (between 0 and 65535)");
+    assertThat(failure(Map.of("CHANGESYNC_HTTP_PORT", "-1")).problems())
+        .containsExactly("CHANGESYNC_HTTP_PORT: -1 is out of range (between 0 and 65535)");
+    assertThat(parse(Map.of("CHANGESYNC_HTTP_PORT", "0")).httpPort()).isZero();
+  }
+
+  @Test
+  void zeroIsRefusedWhereItWouldSpinButAllowedForWaits() {
+    assertThat(failure(Map.of("CHANGESYNC_POLL_INTERVAL", "0")).problems())
+        .containsExactly("CHANGESYNC_POLL_INTERVAL: '0' must be longer than zero");
+    assertThat(failure(Map.of("CHANGESYNC_LEASE_TTL", "0s")).problems()).hasSize(1);
+    ChangesyncConfig config =
+        parse(Map.of("CHANGESYNC_WEBHOOK_DEBOUNCE", "0", "CHANGESYNC_SHUTDOWN_GRACE", "0s"));
+    assertThat(config.webhookDebounce()).isZero();
+    assertThat(config.shutdownGrace()).isZero();
+  }
+
+  @Test
+  void flagsOverrideTheEnvironmentInBothSpellings() {
+    Map<String, String> env =
+        Map.of(
+            "CHANGESYNC_HTTP_PORT", "8081",
+            "CHANGESYNC_ROLE", "http",
+            "CHANGESYNC_LEASE_TTL", "1m");
+
+    ChangesyncConfig config =
+        parse(env, "--http-port", "9090", "--role=worker", "--worker-threads", "4");
+
+    assertThat(config.httpPort()).isEqualTo(9090);
+    assertThat(config.role()).isEqualTo(Role.WORKER);
+    assertThat(config.workerThreads()).isEqualTo(4);
+    assertThat(config.leasePolicy().leaseFor()).isEqualTo(Duration.ofMinutes(1));
+  }
+
+  @Test
+  void everySettingHasAFlag() throws IOException {
+    Path key = keyFile();
+    ChangesyncConfig config =
+        parse(
+            Map.of(),
+            "--database-url=jdbc:postgresql://h/d",
+            "--database-user=u",
+            "--database-password=p",
+            "--http-host=::1",
+            "--http-port=1",
+            "--role=http",
+            "--worker-name=w",
+            "--worker-threads=3",
+            "--github-api-url=http://localhost:1234",
+            "--github-app-id=Iv23liAbC.x",
+            "--github-app-installation-id=2",
+            "--github-app-private-key-path=" + key,
+            "--webhook-secret=s",
+            "--admin-token=t",
+            "--lease-ttl=1m",
+            "--heartbeat-interval=1s",
+            "--stale-after=5s",
+            "--liveness=false",
+            "--poll-interval=1s",
+            "--webhook-debounce=2s",
+            "--min-fetch-interval=3s",
+            "--inventory-max-age=4s",
+            "--backfill-interval=5s",
+            "--backfill-max-prs=6",
+            "--backfill-max-runtime=7s",
+            "--shutdown-grace=8s");
+
+    assertThat(config.databaseUrl()).contains("jdbc:postgresql://h/d");
+    assertThat(config.databaseUser()).contains("u");
+    assertThat(config.databasePassword().orElseThrow().reveal()).isEqualTo("p");
+    assertThat(config.httpHost()).isEqualTo("::1");
+    assertThat(config.httpPort()).isEqualTo(1);
+    assertThat(config.role()).isEqualTo(Role.HTTP);
+    assertThat(config.workerName()).isEqualTo("w");
+    assertThat(config.workerThreads()).isEqualTo(3);
+    assertThat(config.githubApiUrl()).isEqualTo(URI.create("http://localhost:1234"));
+    assertThat(config.githubCredentials())
+        .isEqualTo(new GitHubCredentials.App("Iv23liAbC.x", 2, key));
+    assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("s");
+    assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("t");
+    assertThat(config.leasePolicy())
+        .isEqualTo(
+            LeasePolicy.of(Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(5)));
+    assertThat(config.liveness()).isFalse();
+    assertThat(config.pollEvery()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(config.minFetchInterval()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofSeconds(4));
+    assertThat(config.backfillEvery()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.backfillMaxPrs()).isEqualTo(6);
+    assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofSeconds(7));
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(8));
+    for (Setting s : Setting.values()) {
+      assertThat(ChangesyncConfig.usage()).contains(s.flag()).contains(s.envName());
+    }
+  }
+
+  @Test
+  void aBadFlagValueNamesTheFlag() {
+    assertThat(failure(Map.of("CHANGESYNC_LEASE_TTL", "1m"), "--lease-ttl", "soon").problems())
+        .containsExactly(
+            "--lease-ttl: 'soon' is not a duration (use 500ms, 15s, 15m, 6h or ISO-8601 like"
+                + " PT15M)");
+  }
+
+  @Test
+  void unknownFlagsMissingValuesAndStrayArgumentsAreProblems() {
+    ConfigException e = failure(Map.of(), "--htp-port", "1", "--role", "--http-port", "serve");
+
+    assertThat(e.problems())
+        .containsExactlyInAnyOrder(
+            "unknown option --htp-port",
+            "unexpected argument '1' (settings are --flag value)",
+            "--role: needs a value",
+            "--http-port: 'serve' is not a whole number");
+  }
+
+  @Test
+  void anEmptyValueIsUnset() {
+    ChangesyncConfig config =
+        parse(Map.of("CHANGESYNC_GITHUB_TOKEN", "", "CHANGESYNC_HTTP_PORT", " "), "--admin-token=");
+
+    assertThat(config.githubCredentials()).isEqualTo(new GitHubCredentials.None());
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.adminToken()).isEmpty();
+  }
+
+  @Test
+  void secretsNeverAppearInToString() {
+    Map<String, String> env = new HashMap<>();
+    env.put("CHANGESYNC_DATABASE_URL", "jdbc:postgresql://db/x?user=u&password=url-pass&ssl=true");
+    env.put("CHANGESYNC_DATABASE_PASSWORD", "db-pass");
+    env.put("CHANGESYNC_GITHUB_TOKEN", "ghp_token");
+    env.put("CHANGESYNC_WEBHOOK_SECRET", "hook-secret");
+    env.put("CHANGESYNC_ADMIN_TOKEN", "admin-token");
+
+    ChangesyncConfig config = parse(env);
+
+    assertThat(config.toString())
+        .doesNotContain("url-pass", "db-pass", "ghp_token", "hook-secret", "admin-token")
+        .contains("password=****&ssl=true")
+        .contains("databasePassword=****")
+        .contains("githubCredentials=token ****")
+        .contains("webhookSecret=****")
+        .contains("adminToken=****")
+        .contains("leasePolicy=ttl 15m, heartbeat 10s, stale after 30s");
+    assertThat(config.githubCredentials().toString()).doesNotContain("ghp_token");
+    assertThat(config.adminToken().orElseThrow().toString()).isEqualTo("****");
+  }
+
+  @Test
+  void secretsMatchInConstantTime() {
+    Secret secret = Secret.of("admin-token");
+    assertThat(secret.matches("admin-token")).isTrue();
+    assertThat(secret.matches("admin-tokem")).isFalse();
+    assertThat(secret.matches("admin")).isFalse();
+    assertThat(secret.matches(null)).isFalse();
+  }
+
+  @Test
+  void aTokenAndAppSettingsTogetherAreAnError() throws IOException {
+    ConfigException e =
+        failure(
+            Map.of(
+                "CHANGESYNC_GITHUB_TOKEN", "ghp_x",
+                "CHANGESYNC_GITHUB_APP_ID", "1"));
+
+    assertThat(e.problems())
+        .containsExactly(
+            "CHANGESYNC_GITHUB_TOKEN: a GitHub token and GitHub App settings are both set;"
+                + " use one or the other");
+    assertThat(e.getMessage()).doesNotContain("ghp_x");
+  }
+
+  @Test
+  void incompleteAppSettingsNameWhatIsMissing() {
+    ConfigException e = failure(Map.of("CHANGESYNC_GITHUB_APP_ID", "1"));
+
+    assertThat(e.problems())
+        .containsExactly(
+            "GitHub App settings are incomplete: CHANGESYNC_GITHUB_APP_INSTALLATION_ID"
+                + " (--github-app-installation-id) and CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH"
+                + " (--github-app-private-key-path) are missing (an app needs its id, installation"
+                + " id and private key path)");
+  }
+
+  @Test
+  void appSettingsAreChecked() {
+    Path missing = dir.resolve("nope.pem");
+    ConfigException e =
+        failure(
+            Map.of(
+                "CHANGESYNC_GITHUB_APP_ID", "one",
+                "CHANGESYNC_GITHUB_APP_INSTALLATION_ID", "0",
+                "CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH", missing.toString()));
+
+    assertThat(e.problems())
+        .containsExactlyInAnyOrder(
+            "CHANGESYNC_GITHUB_APP_ID: 'one' is not a GitHub App id (a number, or a client id"
+                + " Iv...)",
+            "CHANGESYNC_GITHUB_APP_INSTALLATION_ID: '0' is not a positive whole number",
+            "CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH: '" + missing + "' is not a readable file");
+  }
+
+  @Test
+  void leaseTimingIsDerivedFromTheTtlAndCheckedAsAWhole() {
+    assertThat(parse(Map.of("CHANGESYNC_LEASE_TTL", "60s")).leasePolicy())
+        .isEqualTo(
+            LeasePolicy.of(Duration.ofMinutes(1), Duration.ofSeconds(10), Duration.ofSeconds(30)));
+    assertThat(parse(Map.of("CHANGESYNC_STALE_AFTER", "3s")).leasePolicy())
+        .isEqualTo(
+            LeasePolicy.of(Duration.ofMinutes(15), Duration.ofSeconds(1), Duration.ofSeconds(3)));
+
+    ConfigException e =
+        failure(Map.of("CHANGESYNC_HEARTBEAT_INTERVAL", "20s", "CHANGESYNC_STALE_AFTER", "10s"));
+    assertThat(e.problems()).hasSize(1);
+    assertThat(e.problems().get(0))
+        .startsWith(
+            "CHANGESYNC_HEARTBEAT_INTERVAL (PT20S) must be shorter than CHANGESYNC_STALE_AFTER"
+                + " (PT10S)");
+
+    assertThat(failure(Map.of("CHANGESYNC_LEASE_TTL", "500ms")).problems().get(0))
+        .startsWith(
+            "CHANGESYNC_LEASE_TTL (PT0.5S) is shorter than the CHANGESYNC_STALE_AFTER derived");
+  }
+
+  @Test
+  void workerNamesAreChecked() {
+    assertThat(failure(Map.of("CHANGESYNC_WORKER_NAME", "two words")).problems())
+        .containsExactly(
+            "CHANGESYNC_WORKER_NAME: 'two words' is not a worker name (1-200 characters, no spaces"
+                + " or control characters)");
+    assertThat(failure(Map.of("CHANGESYNC_WORKER_NAME", "w".repeat(201))).problems()).hasSize(1);
+    assertThat(parse(Map.of("CHANGESYNC_WORKER_NAME", "host-1:4711")).workerName())
+        .isEqualTo("host-1:4711");
+  }
+
+  @Test
+  void theDatabaseUrlIsRequiredOnlyWhenAsked() {
+    ChangesyncConfig config = parse(Map.of());
+    assertThatThrownBy(config::requireDatabaseUrl)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("CHANGESYNC_DATABASE_URL (--database-url): required");
+    assertThat(
+            parse(Map.of("CHANGESYNC_DATABASE_URL", "jdbc:postgresql://h/d")).requireDatabaseUrl())
+        .isEqualTo("jdbc:postgresql://h/d");
+  }
+
+  @Test
+  void rolesAndLivenessAcceptCommonSpellings() {
+    assertThat(parse(Map.of("CHANGESYNC_ROLE", "HTTP")).role()).isEqualTo(Role.HTTP);
+    assertThat(parse(Map.of("CHANGESYNC_LIVENESS", "true")).liveness()).isTrue();
+    assertThat(parse(Map.of("CHANGESYNC_LIVENESS", "OFF")).liveness()).isFalse();
+  }
+}
