@@ -2,7 +2,11 @@ package dev.changesync.engine.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.changesync.engine.github.GitHubAuth;
+import dev.changesync.engine.github.GitHubSettings;
+import dev.changesync.engine.sync.SyncSettings;
 import dev.changesync.lease.LeasePolicy;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -59,33 +63,6 @@ public final class ChangesyncConfig {
     }
   }
 
-  /** How changesync authenticates to GitHub. */
-  public sealed interface GitHubCredentials {
-
-    /** No credentials: GitHub's anonymous rate limit (60 requests an hour) applies. */
-    record None() implements GitHubCredentials {}
-
-    /** A personal access token. */
-    record Token(Secret token) implements GitHubCredentials {
-      public Token {
-        requireNonNull(token, "token");
-      }
-    }
-
-    /** A GitHub App installation: JWT from the app id and private key → installation token. */
-    /**
-     * @param appId the app's numeric id or its client id ({@code Iv...}): GitHub accepts either as
-     *     the JWT issuer
-     */
-    record App(String appId, long installationId, Path privateKeyPath)
-        implements GitHubCredentials {
-      public App {
-        requireNonNull(appId, "appId");
-        requireNonNull(privateKeyPath, "privateKeyPath");
-      }
-    }
-  }
-
   static final int MAX_WORKER_THREADS = 256;
   static final int MAX_WORKER_NAME_LENGTH = 200;
   private static final Pattern WORKER_NAME = Pattern.compile("[^\\s\\p{Cntrl}]{1,200}");
@@ -99,7 +76,8 @@ public final class ChangesyncConfig {
   private final String workerName;
   private final int workerThreads;
   private final URI githubApiUrl;
-  private final GitHubCredentials githubCredentials;
+  private final Optional<GitHubAuth> githubAuth;
+  private final Optional<Path> githubAppPrivateKeyPath;
   private final Optional<Secret> webhookSecret;
   private final Optional<Secret> adminToken;
   private final LeasePolicy leasePolicy;
@@ -108,7 +86,7 @@ public final class ChangesyncConfig {
   private final Duration webhookDebounce;
   private final Duration minFetchInterval;
   private final Duration inventoryMaxAge;
-  private final Duration backfillEvery;
+  private final Duration backfillInterval;
   private final int backfillMaxPrs;
   private final Duration backfillMaxRuntime;
   private final Duration shutdownGrace;
@@ -123,7 +101,8 @@ public final class ChangesyncConfig {
     this.workerName = p.workerName;
     this.workerThreads = p.workerThreads;
     this.githubApiUrl = p.githubApiUrl;
-    this.githubCredentials = p.githubCredentials;
+    this.githubAuth = p.githubAuth;
+    this.githubAppPrivateKeyPath = p.githubAppPrivateKeyPath;
     this.webhookSecret = p.webhookSecret;
     this.adminToken = p.adminToken;
     this.leasePolicy = p.leasePolicy;
@@ -132,7 +111,7 @@ public final class ChangesyncConfig {
     this.webhookDebounce = p.webhookDebounce;
     this.minFetchInterval = p.minFetchInterval;
     this.inventoryMaxAge = p.inventoryMaxAge;
-    this.backfillEvery = p.backfillEvery;
+    this.backfillInterval = p.backfillInterval;
     this.backfillMaxPrs = p.backfillMaxPrs;
     this.backfillMaxRuntime = p.backfillMaxRuntime;
     this.shutdownGrace = p.shutdownGrace;
@@ -192,7 +171,8 @@ public final class ChangesyncConfig {
     String workerName;
     int workerThreads;
     URI githubApiUrl;
-    GitHubCredentials githubCredentials;
+    Optional<GitHubAuth> githubAuth = Optional.empty();
+    Optional<Path> githubAppPrivateKeyPath = Optional.empty();
     Optional<Secret> webhookSecret;
     Optional<Secret> adminToken;
     LeasePolicy leasePolicy;
@@ -201,7 +181,7 @@ public final class ChangesyncConfig {
     Duration webhookDebounce;
     Duration minFetchInterval;
     Duration inventoryMaxAge;
-    Duration backfillEvery;
+    Duration backfillInterval;
     int backfillMaxPrs;
     Duration backfillMaxRuntime;
     Duration shutdownGrace;
@@ -269,7 +249,7 @@ public final class ChangesyncConfig {
               Setting.GITHUB_API_URL,
               v -> httpUrl(Setting.GITHUB_API_URL, v),
               URI.create("https://api.github.com"));
-      githubCredentials = githubCredentials();
+      githubAuth = githubAuth();
       webhookSecret = secret(Setting.WEBHOOK_SECRET);
       adminToken = secret(Setting.ADMIN_TOKEN);
       leasePolicy = leasePolicy();
@@ -278,7 +258,7 @@ public final class ChangesyncConfig {
       webhookDebounce = duration(Setting.WEBHOOK_DEBOUNCE, true);
       minFetchInterval = duration(Setting.MIN_FETCH_INTERVAL, true);
       inventoryMaxAge = duration(Setting.INVENTORY_MAX_AGE, false);
-      backfillEvery = duration(Setting.BACKFILL_INTERVAL, true);
+      backfillInterval = duration(Setting.BACKFILL_INTERVAL, true);
       backfillMaxPrs =
           required(
               Setting.BACKFILL_MAX_PRS,
@@ -459,7 +439,7 @@ public final class ChangesyncConfig {
               + "' is not an http(s) URL (e.g. https://api.github.com or https://HOST/api/v3)");
     }
 
-    private GitHubCredentials githubCredentials() {
+    private Optional<GitHubAuth> githubAuth() {
       Optional<Secret> token = secret(Setting.GITHUB_TOKEN);
       Optional<String> appId = text(Setting.GITHUB_APP_ID);
       Optional<String> installationId = text(Setting.GITHUB_APP_INSTALLATION_ID);
@@ -469,13 +449,18 @@ public final class ChangesyncConfig {
         problems.add(
             source(Setting.GITHUB_TOKEN)
                 + ": a GitHub token and GitHub App settings are both set; use one or the other");
-        return new GitHubCredentials.None();
+        return Optional.empty();
       }
       if (token.isPresent()) {
-        return new GitHubCredentials.Token(token.get());
+        try {
+          return Optional.of(GitHubAuth.token(token.get().reveal()));
+        } catch (IllegalArgumentException e) {
+          // The message describes the token's shape, never the token.
+          return Optional.ofNullable(problem(Setting.GITHUB_TOKEN, e.getMessage()));
+        }
       }
       if (!anyApp) {
-        return new GitHubCredentials.None();
+        return Optional.empty();
       }
       List<String> missing = new ArrayList<>();
       for (Setting s :
@@ -497,12 +482,26 @@ public final class ChangesyncConfig {
                 + String.join(" and ", missing)
                 + (missing.size() == 1 ? " is" : " are")
                 + " missing (an app needs its id, installation id and private key path)");
-        return new GitHubCredentials.None();
+        return Optional.empty();
       }
       if (app == null || installation == null || key == null) {
-        return new GitHubCredentials.None();
+        return Optional.empty();
       }
-      return new GitHubCredentials.App(app, installation, key);
+      try {
+        // Reads and parses the key now, so that a bad key stops start-up naming the setting.
+        GitHubAuth auth = GitHubAuth.app(app, installation, key);
+        githubAppPrivateKeyPath = Optional.of(key);
+        return Optional.of(auth);
+      } catch (IllegalArgumentException | UncheckedIOException e) {
+        return Optional.ofNullable(
+            problem(
+                Setting.GITHUB_APP_PRIVATE_KEY_PATH,
+                "'"
+                    + Durations.printable(key.toString())
+                    + "' holds no usable private key ("
+                    + Durations.printable(String.valueOf(e.getMessage()))
+                    + ")"));
+      }
     }
 
     private String appId(String value) {
@@ -632,11 +631,52 @@ public final class ChangesyncConfig {
   }
 
   /**
-   * From {@code CHANGESYNC_GITHUB_TOKEN}, or {@code CHANGESYNC_GITHUB_APP_ID} + {@code
-   * _INSTALLATION_ID} + {@code _PRIVATE_KEY_PATH}; {@link GitHubCredentials.None} when neither.
+   * How to authenticate to GitHub: a token from {@code CHANGESYNC_GITHUB_TOKEN}, or a GitHub App
+   * from {@code CHANGESYNC_GITHUB_APP_ID} + {@code _INSTALLATION_ID} + {@code _PRIVATE_KEY_PATH}
+   * (the key already read and parsed); empty when neither is configured.
    */
-  public GitHubCredentials githubCredentials() {
-    return githubCredentials;
+  public Optional<GitHubAuth> githubAuth() {
+    return githubAuth;
+  }
+
+  /**
+   * The GitHub client's settings — {@link #githubApiUrl()} and {@link #githubAuth()}, defaults for
+   * the rest — or a {@link ConfigException} naming the variables when no credentials are configured
+   * (for the processes that call GitHub: workers).
+   */
+  public GitHubSettings requireGitHubSettings() {
+    GitHubAuth auth =
+        githubAuth.orElseThrow(
+            () ->
+                new ConfigException(
+                    "GitHub credentials are required to run workers: set "
+                        + Setting.GITHUB_TOKEN.envName()
+                        + ", or "
+                        + Setting.GITHUB_APP_ID.envName()
+                        + ", "
+                        + Setting.GITHUB_APP_INSTALLATION_ID.envName()
+                        + " and "
+                        + Setting.GITHUB_APP_PRIVATE_KEY_PATH.envName()));
+    return GitHubSettings.builder(auth).baseUrl(githubApiUrl).build();
+  }
+
+  /**
+   * The sync lanes' and worker loop's settings: every interval and limit of SPEC §6, the worker
+   * threads and the lease policy; defaults for what has no variable.
+   */
+  public SyncSettings syncSettings() {
+    return SyncSettings.builder()
+        .pollEvery(pollEvery)
+        .webhookDebounce(webhookDebounce)
+        .minFetchInterval(minFetchInterval)
+        .inventoryMaxAge(inventoryMaxAge)
+        .backfillInterval(backfillInterval)
+        .backfillMaxPulls(backfillMaxPrs)
+        .backfillMaxRuntime(backfillMaxRuntime)
+        .shutdownGrace(shutdownGrace)
+        .workerThreads(workerThreads)
+        .leasePolicy(leasePolicy)
+        .build();
   }
 
   /** {@code CHANGESYNC_WEBHOOK_SECRET}; unset: webhooks are refused (403). */
@@ -683,8 +723,8 @@ public final class ChangesyncConfig {
   }
 
   /** {@code CHANGESYNC_BACKFILL_INTERVAL} (default 5s). */
-  public Duration backfillEvery() {
-    return backfillEvery;
+  public Duration backfillInterval() {
+    return backfillInterval;
   }
 
   /** {@code CHANGESYNC_BACKFILL_MAX_PRS} (default 1000). */
@@ -740,7 +780,7 @@ public final class ChangesyncConfig {
     out.add("workerName=" + workerName);
     out.add("workerThreads=" + workerThreads);
     out.add("githubApiUrl=" + githubApiUrl);
-    out.add("githubCredentials=" + describe(githubCredentials));
+    out.add("githubAuth=" + describeGitHubAuth());
     out.add("webhookSecret=" + masked(webhookSecret));
     out.add("adminToken=" + masked(adminToken));
     out.add(
@@ -755,7 +795,7 @@ public final class ChangesyncConfig {
     out.add("webhookDebounce=" + Durations.format(webhookDebounce));
     out.add("minFetchInterval=" + Durations.format(minFetchInterval));
     out.add("inventoryMaxAge=" + Durations.format(inventoryMaxAge));
-    out.add("backfillInterval=" + Durations.format(backfillEvery));
+    out.add("backfillInterval=" + Durations.format(backfillInterval));
     out.add("backfillMaxPrs=" + backfillMaxPrs);
     out.add("backfillMaxRuntime=" + Durations.format(backfillMaxRuntime));
     out.add("shutdownGrace=" + Durations.format(shutdownGrace));
@@ -766,18 +806,18 @@ public final class ChangesyncConfig {
     return secret.isPresent() ? "****" : "unset";
   }
 
-  private static String describe(GitHubCredentials auth) {
-    if (auth instanceof GitHubCredentials.Token) {
-      return "token ****";
+  private String describeGitHubAuth() {
+    if (githubAuth.isEmpty()) {
+      return "none";
     }
-    if (auth instanceof GitHubCredentials.App app) {
+    if (githubAuth.get() instanceof GitHubAuth.App app) {
       return "app "
           + app.appId()
           + " installation "
           + app.installationId()
           + " key "
-          + app.privateKeyPath();
+          + githubAppPrivateKeyPath.map(Path::toString).orElse("?");
     }
-    return "none";
+    return "token ****";
   }
 }

@@ -3,14 +3,20 @@ package dev.changesync.engine.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.changesync.engine.config.ChangesyncConfig.GitHubCredentials;
 import dev.changesync.engine.config.ChangesyncConfig.Role;
+import dev.changesync.engine.github.GitHubAuth;
+import dev.changesync.engine.github.GitHubSettings;
+import dev.changesync.engine.sync.SyncSettings;
 import dev.changesync.lease.LeasePolicy;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,10 +40,35 @@ class ChangesyncConfigTest {
     throw new AssertionError("expected a ConfigException for " + env + " " + List.of(args));
   }
 
+  private static final KeyPair KEYS = rsaKeys();
+
+  private static KeyPair rsaKeys() {
+    try {
+      KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+      generator.initialize(2048);
+      return generator.generateKeyPair();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A GitHub App private key file (PKCS#8 PEM). */
   private Path keyFile() throws IOException {
     Path key = dir.resolve("app.pem");
-    Files.writeString(key, "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----\n");
+    String base64 =
+        Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+            .encodeToString(KEYS.getPrivate().getEncoded());
+    Files.writeString(
+        key, "-----BEGIN PRIVATE KEY-----\n" + base64 + "\n-----END PRIVATE KEY-----\n");
     return key;
+  }
+
+  private static void assertApp(ChangesyncConfig config, String appId, long installationId) {
+    assertThat(config.githubAuth()).containsInstanceOf(GitHubAuth.App.class);
+    GitHubAuth.App app = (GitHubAuth.App) config.githubAuth().orElseThrow();
+    assertThat(app.appId()).isEqualTo(appId);
+    assertThat(app.installationId()).isEqualTo(installationId);
+    assertThat(app.privateKey().getEncoded()).isEqualTo(KEYS.getPrivate().getEncoded());
   }
 
   @Test
@@ -56,7 +87,7 @@ class ChangesyncConfigTest {
         .hasSizeGreaterThan((":" + ProcessHandle.current().pid()).length());
     assertThat(config.workerThreads()).isEqualTo(2);
     assertThat(config.githubApiUrl()).isEqualTo(URI.create("https://api.github.com"));
-    assertThat(config.githubCredentials()).isEqualTo(new GitHubCredentials.None());
+    assertThat(config.githubAuth()).isEmpty();
     assertThat(config.webhookSecret()).isEmpty();
     assertThat(config.adminToken()).isEmpty();
     assertThat(config.leasePolicy())
@@ -67,7 +98,7 @@ class ChangesyncConfigTest {
     assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(15));
     assertThat(config.minFetchInterval()).isEqualTo(Duration.ofMinutes(1));
     assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofHours(6));
-    assertThat(config.backfillEvery()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.backfillInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.backfillMaxPrs()).isEqualTo(1000);
     assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(30));
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
@@ -117,7 +148,7 @@ class ChangesyncConfigTest {
     assertThat(config.workerName()).isEqualTo("worker-7");
     assertThat(config.workerThreads()).isEqualTo(8);
     assertThat(config.githubApiUrl()).isEqualTo(URI.create("https://ghe.example.com/api/v3"));
-    assertThat(config.githubCredentials()).isEqualTo(new GitHubCredentials.App("12345", 678, key));
+    assertApp(config, "12345", 678);
     assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("hook-secret");
     assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("admin-token");
     assertThat(config.leasePolicy())
@@ -128,7 +159,7 @@ class ChangesyncConfigTest {
     assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(3));
     assertThat(config.minFetchInterval()).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofDays(1));
-    assertThat(config.backfillEvery()).isEqualTo(Duration.ZERO);
+    assertThat(config.backfillInterval()).isEqualTo(Duration.ZERO);
     assertThat(config.backfillMaxPrs()).isEqualTo(50);
     assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(10));
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMinutes(1));
@@ -138,8 +169,8 @@ class ChangesyncConfigTest {
   void aGitHubTokenIsTokenAuth() {
     ChangesyncConfig config = parse(Map.of("CHANGESYNC_GITHUB_TOKEN", "ghp_secret"));
 
-    assertThat(config.githubCredentials()).isInstanceOf(GitHubCredentials.Token.class);
-    assertThat(((GitHubCredentials.Token) config.githubCredentials()).token().reveal())
+    assertThat(config.githubAuth()).containsInstanceOf(GitHubAuth.Token.class);
+    assertThat(((GitHubAuth.Token) config.githubAuth().orElseThrow()).token())
         .isEqualTo("ghp_secret");
   }
 
@@ -266,8 +297,7 @@ class ChangesyncConfigTest {
     assertThat(config.workerName()).isEqualTo("w");
     assertThat(config.workerThreads()).isEqualTo(3);
     assertThat(config.githubApiUrl()).isEqualTo(URI.create("http://localhost:1234"));
-    assertThat(config.githubCredentials())
-        .isEqualTo(new GitHubCredentials.App("Iv23liAbC.x", 2, key));
+    assertApp(config, "Iv23liAbC.x", 2);
     assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("s");
     assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("t");
     assertThat(config.leasePolicy())
@@ -278,7 +308,7 @@ class ChangesyncConfigTest {
     assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(2));
     assertThat(config.minFetchInterval()).isEqualTo(Duration.ofSeconds(3));
     assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofSeconds(4));
-    assertThat(config.backfillEvery()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.backfillInterval()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.backfillMaxPrs()).isEqualTo(6);
     assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofSeconds(7));
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(8));
@@ -312,7 +342,7 @@ class ChangesyncConfigTest {
     ChangesyncConfig config =
         parse(Map.of("CHANGESYNC_GITHUB_TOKEN", "", "CHANGESYNC_HTTP_PORT", " "), "--admin-token=");
 
-    assertThat(config.githubCredentials()).isEqualTo(new GitHubCredentials.None());
+    assertThat(config.githubAuth()).isEmpty();
     assertThat(config.httpPort()).isEqualTo(8080);
     assertThat(config.adminToken()).isEmpty();
   }
@@ -332,11 +362,11 @@ class ChangesyncConfigTest {
         .doesNotContain("url-pass", "db-pass", "ghp_token", "hook-secret", "admin-token")
         .contains("password=****&ssl=true")
         .contains("databasePassword=****")
-        .contains("githubCredentials=token ****")
+        .contains("githubAuth=token ****")
         .contains("webhookSecret=****")
         .contains("adminToken=****")
         .contains("leasePolicy=ttl 15m, heartbeat 10s, stale after 30s");
-    assertThat(config.githubCredentials().toString()).doesNotContain("ghp_token");
+    assertThat(config.githubAuth().orElseThrow().toString()).doesNotContain("ghp_token");
     assertThat(config.adminToken().orElseThrow().toString()).isEqualTo("****");
   }
 
@@ -443,5 +473,65 @@ class ChangesyncConfigTest {
     assertThat(parse(Map.of("CHANGESYNC_ROLE", "HTTP")).role()).isEqualTo(Role.HTTP);
     assertThat(parse(Map.of("CHANGESYNC_LIVENESS", "true")).liveness()).isTrue();
     assertThat(parse(Map.of("CHANGESYNC_LIVENESS", "OFF")).liveness()).isFalse();
+  }
+
+  @Test
+  void aKeyFileWithoutAKeyIsAProblem() throws IOException {
+    Path notAKey = dir.resolve("not-a-key.pem");
+    Files.writeString(notAKey, "hello");
+
+    ConfigException e =
+        failure(
+            Map.of(
+                "CHANGESYNC_GITHUB_APP_ID", "1",
+                "CHANGESYNC_GITHUB_APP_INSTALLATION_ID", "2",
+                "CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH", notAKey.toString()));
+
+    assertThat(e.problems()).hasSize(1);
+    assertThat(e.problems().get(0))
+        .startsWith(
+            "CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH: '"
+                + notAKey
+                + "' holds no usable private key");
+  }
+
+  @Test
+  void aTokenWithAStrayNewlineIsAProblemThatDoesNotShowIt() {
+    ConfigException e = failure(Map.of("CHANGESYNC_GITHUB_TOKEN", "ghp_abc\n"));
+
+    assertThat(e.problems()).singleElement().asString().startsWith("CHANGESYNC_GITHUB_TOKEN: ");
+    assertThat(e.getMessage()).doesNotContain("ghp_abc");
+  }
+
+  @Test
+  void githubAndSyncSettingsCarryTheConfiguredValues() {
+    ChangesyncConfig config =
+        parse(
+            Map.of(
+                "CHANGESYNC_GITHUB_TOKEN", "ghp_abc",
+                "CHANGESYNC_GITHUB_API_URL", "https://ghe.example.com/api/v3",
+                "CHANGESYNC_BACKFILL_MAX_PRS", "7",
+                "CHANGESYNC_WORKER_THREADS", "3",
+                "CHANGESYNC_LEASE_TTL", "1m"));
+
+    GitHubSettings github = config.requireGitHubSettings();
+    assertThat(github.baseUrl()).isEqualTo(URI.create("https://ghe.example.com/api/v3"));
+    assertThat(github.auth()).isEqualTo(GitHubAuth.token("ghp_abc"));
+
+    SyncSettings sync = config.syncSettings();
+    assertThat(sync.pollEvery()).isEqualTo(config.pollEvery());
+    assertThat(sync.webhookDebounce()).isEqualTo(config.webhookDebounce());
+    assertThat(sync.minFetchInterval()).isEqualTo(config.minFetchInterval());
+    assertThat(sync.inventoryMaxAge()).isEqualTo(config.inventoryMaxAge());
+    assertThat(sync.backfillInterval()).isEqualTo(config.backfillInterval());
+    assertThat(sync.backfillMaxPulls()).isEqualTo(7);
+    assertThat(sync.backfillMaxRuntime()).isEqualTo(config.backfillMaxRuntime());
+    assertThat(sync.shutdownGrace()).isEqualTo(config.shutdownGrace());
+    assertThat(sync.workerThreads()).isEqualTo(3);
+    assertThat(sync.leasePolicy()).isEqualTo(config.leasePolicy());
+
+    assertThatThrownBy(() -> parse(Map.of()).requireGitHubSettings())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("GitHub credentials are required to run workers");
   }
 }
