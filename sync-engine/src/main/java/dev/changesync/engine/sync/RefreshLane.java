@@ -1,0 +1,191 @@
+package dev.changesync.engine.sync;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.github.GhFile;
+import dev.changesync.engine.github.GhPull;
+import dev.changesync.engine.github.GitHub;
+import dev.changesync.engine.repo.RepoName;
+import dev.changesync.lease.Cancellation;
+import dev.changesync.lease.LeaseLostException;
+import java.util.List;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The refresh lane: the PRs named by a repository's pending {@code refresh_hint} rows, one at a
+ * time (SPEC §3). A hint never costs a PR-list request.
+ *
+ * <p>Per hint: {@code GET} the PR (and, when it is open, its files), then one guarded transaction
+ * that writes the snapshot, inserts or updates the inventory row ({@code current}) — or, for a PR
+ * no longer open, marks the snapshot closed and deletes the row — recounts, and deletes the hint
+ * only if its count is still the one read (a webhook that arrived meanwhile keeps it pending). A
+ * hint that fails records its attempt and error and waits out its own backoff; the others go on.
+ * After {@link #MAX_ATTEMPTS} failed attempts a hint is dropped (a later webhook brings it back).
+ */
+final class RefreshLane {
+
+  private static final Logger log = LoggerFactory.getLogger(RefreshLane.class);
+
+  /** Attempts after which a failing hint is given up. */
+  static final int MAX_ATTEMPTS = 10;
+
+  private final GitHub github;
+  private final SyncState state;
+  private final Inventory inventory;
+  private final SnapshotWriter snapshots;
+  private final SyncSettings settings;
+
+  RefreshLane(
+      GitHub github,
+      SyncState state,
+      Inventory inventory,
+      SnapshotWriter snapshots,
+      SyncSettings settings) {
+    this.github = requireNonNull(github, "github");
+    this.state = requireNonNull(state, "state");
+    this.inventory = requireNonNull(inventory, "inventory");
+    this.snapshots = requireNonNull(snapshots, "snapshots");
+    this.settings = requireNonNull(settings, "settings");
+  }
+
+  private record Hint(int number, int count, int attempts) {}
+
+  private record Start(SyncState.RepoRow repo, List<Hint> hints) {}
+
+  /**
+   * SQL: true when hint {@code h} may be tried now — never tried, or its backoff (the lanes' retry
+   * backoff, by the hint's attempts) has passed. Uses {@code :base_us} and {@code :cap_us}.
+   */
+  static final String HINT_DUE =
+      """
+      (h.last_attempt_at is null
+         or h.last_attempt_at + least(cast(:cap_us as float8),
+                                      :base_us * power(float8 '2', least(h.attempts - 1, 40)))
+                                * interval '1 microsecond' <= %s)"""
+          .formatted(DbTime.NOW);
+
+  String run(Pass pass) {
+    long id = pass.repositoryId();
+    Start start =
+        pass.write(
+            h -> {
+              SyncState.RepoRow repo =
+                  state
+                      .repository(h, id)
+                      .orElseThrow(() -> new IllegalStateException("repository " + id + " is gone"));
+              state.started(h, Lane.REFRESH, id);
+              List<Hint> hints =
+                  state
+                      .time()
+                      .bind(
+                          h.createQuery(
+                              """
+                              select h.number, h.count, h.attempts from refresh_hint h
+                               where h.repository_id = :id and %s
+                               order by h.first_seen_at, h.number
+                               limit :limit
+                              """
+                                  .formatted(HINT_DUE)))
+                      .bind("id", id)
+                      .bind("limit", settings.refreshMaxHintsPerPass())
+                      .bind("base_us", SyncState.micros(settings.retryBackoffBase()))
+                      .bind("cap_us", SyncState.micros(settings.retryBackoffCap()))
+                      .map(
+                          (rs, ctx) ->
+                              new Hint(rs.getInt("number"), rs.getInt("count"), rs.getInt("attempts")))
+                      .list();
+              return new Start(repo, hints);
+            });
+    RepoName name = start.repo().name();
+    int refreshed = 0;
+    int failed = 0;
+    for (Hint hint : start.hints()) {
+      pass.checkpoint();
+      try {
+        refresh(pass, name, hint);
+        refreshed++;
+      } catch (LeaseLostException | Cancellation.CancelledException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        if (pass.stopRequested()) {
+          throw e;
+        }
+        failed++;
+        recordFailure(pass, hint, e);
+      }
+    }
+    return "%d hints refreshed, %d failed".formatted(refreshed, failed);
+  }
+
+  private void refresh(Pass pass, RepoName name, Hint hint) {
+    long id = pass.repositoryId();
+    GhPull pull = github.pull(name.owner(), name.name(), hint.number());
+    boolean open = "open".equals(SnapshotWriter.snapshotState(pull.state()));
+    List<GhFile> files = open ? PullFiles.list(github, pass, name, hint.number()) : List.of();
+    pass.checkpoint();
+    pass.write(
+        h -> {
+          state.lockState(h, id);
+          if (open) {
+            if (snapshots.write(h, id, pull, files)) {
+              inventory.upsertFromPull(h, id, pull, true);
+            }
+          } else {
+            snapshots.markClosed(h, id, pull);
+            inventory.delete(h, id, pull.number());
+          }
+          deleteHint(h, id, hint);
+          state.recount(h, id);
+          return null;
+        });
+  }
+
+  private static void deleteHint(Handle h, long id, Hint hint) {
+    h.createUpdate(
+            "delete from refresh_hint where repository_id = :id and number = :number"
+                + " and count = :count")
+        .bind("id", id)
+        .bind("number", hint.number())
+        .bind("count", hint.count())
+        .execute();
+  }
+
+  private void recordFailure(Pass pass, Hint hint, RuntimeException e) {
+    long id = pass.repositoryId();
+    String error = SyncState.describe(e);
+    if (hint.attempts() + 1 >= MAX_ATTEMPTS) {
+      log.warn(
+          "refresh of PR #{} of repository {} failed {} times; dropping its hint: {}",
+          hint.number(),
+          id,
+          hint.attempts() + 1,
+          error);
+      pass.write(
+          h -> {
+            deleteHint(h, id, hint);
+            return null;
+          });
+      return;
+    }
+    log.info("refresh of PR #{} of repository {} failed: {}", hint.number(), id, error);
+    pass.write(
+        h ->
+            state
+                .time()
+                .bind(
+                    h.createUpdate(
+                        """
+                        update refresh_hint
+                           set attempts = attempts + 1, last_attempt_at = %s, last_error = :error
+                         where repository_id = :id and number = :number
+                        """
+                            .formatted(DbTime.NOW)))
+                .bind("id", id)
+                .bind("number", hint.number())
+                .bind("error", SyncState.truncate(error))
+                .execute());
+  }
+}

@@ -1,0 +1,189 @@
+package dev.changesync.engine.sync;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.repo.RepoName;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Optional;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * The {@code repository_sync_state} and {@code open_pr} statements the lanes share: pass
+ * bookkeeping, backoff, counts, and the lock order that keeps concurrent lanes of one repository
+ * from deadlocking.
+ *
+ * <p><b>Lock order.</b> A transaction that changes the inventory and recounts locks the
+ * repository's sync-state row <em>first</em> ({@link #lockState}), then inventory rows. The fetch
+ * lane's page transactions touch inventory rows only and never the state row, so no transaction
+ * ever waits for the state row while holding an inventory row another one needs.
+ *
+ * <p><b>Errors</b> are recorded in {@code last_error} prefixed with the lane ({@code "fetch: ..."}),
+ * so that a later success of the same lane clears its own error and not another lane's.
+ */
+final class SyncState {
+
+  static final int MAX_ERROR_LENGTH = 2_000;
+
+  private final DbTime time;
+
+  SyncState(DbTime time) {
+    this.time = requireNonNull(time, "time");
+  }
+
+  DbTime time() {
+    return time;
+  }
+
+  /** A repository as a pass sees it at its start. */
+  record RepoRow(long id, RepoName name, Optional<Long> githubId) {}
+
+  Optional<RepoRow> repository(Handle h, long repositoryId) {
+    return h.createQuery("select id, owner, name, github_id from repository where id = :id")
+        .bind("id", repositoryId)
+        .map(
+            (rs, ctx) ->
+                new RepoRow(
+                    rs.getLong("id"),
+                    RepoName.of(rs.getString("owner"), rs.getString("name")),
+                    Optional.ofNullable((Long) rs.getObject("github_id"))))
+        .findOne();
+  }
+
+  /** Locks the repository's sync-state row until the transaction ends; false when it is gone. */
+  boolean lockState(Handle h, long repositoryId) {
+    return h.createQuery(
+            "select 1 from repository_sync_state where repository_id = :id for no key update")
+        .bind("id", repositoryId)
+        .mapTo(Integer.class)
+        .findOne()
+        .isPresent();
+  }
+
+  /** "Now" as the lanes' time authority sees it, read inside {@code h}'s transaction. */
+  Instant now(Handle h) {
+    return time.now(h);
+  }
+
+  /** Records that a pass of {@code lane} started. */
+  void started(Handle h, Lane lane, long repositoryId) {
+    time.bind(
+            h.createUpdate(
+                "update repository_sync_state set last_%s_started_at = %s where repository_id = :id"
+                    .formatted(lane.column(), DbTime.NOW)))
+        .bind("id", repositoryId)
+        .execute();
+  }
+
+  /**
+   * Recomputes the open-PR counts of a repository from its inventory rows. Call it after {@link
+   * #lockState} in the same transaction, so that it counts every inventory change committed before.
+   */
+  void recount(Handle h, long repositoryId) {
+    h.createUpdate(
+            """
+            update repository_sync_state s
+               set (open_pr_total, open_pr_current, open_pr_stale) = (
+                   select count(*),
+                          count(*) filter (where p.freshness = 'current'),
+                          count(*) filter (where p.freshness in
+                                             ('stale_head_changed', 'stale_base_moved', 'failed'))
+                     from open_pr p where p.repository_id = :id)
+             where s.repository_id = :id
+            """)
+        .bind("id", repositoryId)
+        .execute();
+  }
+
+  /**
+   * The completion of a successful pass: finished-at, failure count and retry-after reset, and the
+   * lane's own last error cleared.
+   */
+  void succeeded(Handle h, Lane lane, long repositoryId) {
+    time.bind(
+            h.createUpdate(
+                """
+                update repository_sync_state
+                   set last_%1$s_finished_at = %2$s, %1$s_failure_count = 0,
+                       %1$s_retry_after = null,
+                       last_error = case when last_error like :prefix then null else last_error end,
+                       last_error_at = case when last_error like :prefix then null
+                                            else last_error_at end
+                 where repository_id = :id
+                """
+                    .formatted(lane.column(), DbTime.NOW)))
+        .bind("id", repositoryId)
+        .bind("prefix", lane.column() + ": %")
+        .execute();
+  }
+
+  /**
+   * The completion of a failed pass: finished-at, last error, failure count + 1, and a retry-after
+   * growing exponentially with the failure count (base, doubled per further failure, capped) — or
+   * {@code notBefore} when that is later (GitHub said when it takes requests again).
+   */
+  void failed(
+      Handle h,
+      Lane lane,
+      long repositoryId,
+      String error,
+      Optional<Instant> notBefore,
+      SyncSettings settings) {
+    time.bind(
+            h.createUpdate(
+                """
+                update repository_sync_state
+                   set last_%1$s_finished_at = %2$s,
+                       last_error = :error, last_error_at = %2$s,
+                       %1$s_failure_count = %1$s_failure_count + 1,
+                       %1$s_retry_after = greatest(
+                           %2$s + least(cast(:cap_us as float8),
+                               :base_us * power(float8 '2', least(%1$s_failure_count, 40)))
+                               * interval '1 microsecond',
+                           :not_before)
+                 where repository_id = :id
+                """
+                    .formatted(lane.column(), DbTime.NOW)))
+        .bind("id", repositoryId)
+        .bind("error", truncate(lane.column() + ": " + error))
+        .bind("cap_us", micros(settings.retryBackoffCap()))
+        .bind("base_us", micros(settings.retryBackoffBase()))
+        .bindByType("not_before", offset(notBefore.orElse(null)), OffsetDateTime.class)
+        .execute();
+  }
+
+  /** The completion of a pass cut short by a worker shutdown: finished-at only, no backoff. */
+  void interrupted(Handle h, Lane lane, long repositoryId) {
+    time.bind(
+            h.createUpdate(
+                "update repository_sync_state set last_%s_finished_at = %s where repository_id = :id"
+                    .formatted(lane.column(), DbTime.NOW)))
+        .bind("id", repositoryId)
+        .execute();
+  }
+
+  static String truncate(String error) {
+    if (error == null) {
+      return null;
+    }
+    return error.length() <= MAX_ERROR_LENGTH ? error : error.substring(0, MAX_ERROR_LENGTH) + "…";
+  }
+
+  static String describe(Throwable t) {
+    String message = t.getMessage();
+    String name = t.getClass().getSimpleName();
+    return message == null || message.isBlank() ? name : name + ": " + message;
+  }
+
+  static long micros(Duration d) {
+    return d.toNanos() / 1_000;
+  }
+
+  static OffsetDateTime offset(Instant instant) {
+    return instant == null
+        ? null
+        : OffsetDateTime.ofInstant(DbTime.truncate(instant), java.time.ZoneOffset.UTC);
+  }
+}

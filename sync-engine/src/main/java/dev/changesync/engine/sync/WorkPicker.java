@@ -1,0 +1,133 @@
+package dev.changesync.engine.sync;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.lease.PostgresLeaseStore.Candidates;
+import dev.changesync.engine.repo.Lanes;
+import java.util.Map;
+
+/**
+ * The candidate queries of work picking, one per {@link WorkKind}, handed to {@link
+ * dev.changesync.engine.lease.PostgresLeaseStore#claimNext}: it joins them with the lane's lease
+ * rows, keeps the claimable ones, takes the first in the query's order and locks it {@code FOR
+ * UPDATE SKIP LOCKED} — so many workers polling at once each get different work instead of racing
+ * for the same row.
+ *
+ * <p>Each query is driven by an index of V1: {@code repository_sync_state_never_scanned} and
+ * {@code repository_sync_state_dirty} (requested fetches), {@code refresh_hint_oldest}
+ * (refreshes), {@code repository_sync_state_backfill_order} and {@code open_pr_backfill_walk}
+ * (backfill), {@code repository_sync_state_scan_age} (periodic fetches). Per-lane {@code
+ * retry_after} filters backed-off repositories inside those indexes. An idle poll is four small
+ * index scans.
+ *
+ * <p>"Now" is {@link DbTime#NOW}, bound by {@code claimNext} itself, so picking and the lease
+ * decision use the same clock.
+ */
+final class WorkPicker {
+
+  private static final String NOW = DbTime.NOW;
+
+  private final SyncSettings settings;
+
+  WorkPicker(SyncSettings settings) {
+    this.settings = requireNonNull(settings, "settings");
+  }
+
+  private static String ago(String param) {
+    return "(%s - :%s * interval '1 microsecond')".formatted(NOW, param);
+  }
+
+  private static String notBackedOff(String lane) {
+    return "(s.%1$s_retry_after is null or s.%1$s_retry_after <= %2$s)".formatted(lane, NOW);
+  }
+
+  private static final String RESOURCE = Lanes.resourceSql("s.repository_id") + " as resource";
+
+  private static final String REQUESTED_FETCH =
+      """
+      select %1$s, 0 as rank, s.dirty_since as since, s.repository_id
+        from repository_sync_state s
+       where s.last_open_pr_scan_at is null and %2$s
+      union all
+      select %1$s, 1 as rank, s.dirty_since as since, s.repository_id
+        from repository_sync_state s
+       where s.dirty and s.dirty_since <= %3$s and %2$s
+         and s.last_open_pr_scan_at is not null
+         and (s.last_fetch_started_at is null or s.last_fetch_started_at <= %4$s)
+      """
+          .formatted(RESOURCE, notBackedOff("fetch"), ago("debounce_us"), ago("min_fetch_us"));
+
+  private static final String PERIODIC_FETCH =
+      """
+      select %1$s, s.last_open_pr_scan_at as since, s.repository_id
+        from repository_sync_state s
+       where s.last_open_pr_scan_at <= %2$s and %3$s
+         and (s.last_fetch_started_at is null or s.last_fetch_started_at <= %4$s)
+      """
+          .formatted(RESOURCE, ago("max_age_us"), notBackedOff("fetch"), ago("min_fetch_us"));
+
+  private static final String REFRESH =
+      """
+      select %1$s, min(h.first_seen_at) as since, s.repository_id
+        from refresh_hint h
+        join repository_sync_state s on s.repository_id = h.repository_id
+       where %2$s and %3$s
+       group by s.repository_id
+      """
+          .formatted(RESOURCE, RefreshLane.HINT_DUE, notBackedOff("refresh"));
+
+  private static final String BACKFILL =
+      """
+      select %1$s, s.backfill_priority as priority, s.repository_id
+        from repository_sync_state s
+       where s.backfill_mode <> 'off' and %2$s
+         and (s.last_backfill_finished_at is null or s.last_backfill_finished_at <= %3$s)
+         and (s.open_pr_cursor_number is not null
+              or exists (select 1 from open_pr p
+                          where p.repository_id = s.repository_id
+                            and p.freshness is distinct from 'current'
+                            and p.freshness is distinct from 'failed')
+              or (exists (select 1 from open_pr p
+                           where p.repository_id = s.repository_id
+                             and p.freshness is distinct from 'current'
+                             and p.freshness = 'failed')
+                  and (s.last_backfill_finished_at is null
+                       or s.last_backfill_finished_at <= %4$s)))
+      """
+          .formatted(
+              RESOURCE, notBackedOff("backfill"), ago("backfill_interval_us"), ago("failed_retry_us"));
+
+  Candidates candidates(WorkKind kind) {
+    return switch (kind) {
+      case REQUESTED_FETCH ->
+          new Candidates(
+              REQUESTED_FETCH,
+              "c.rank, c.since nulls first, c.repository_id",
+              Map.of(
+                  "debounce_us", SyncState.micros(settings.webhookDebounce()),
+                  "min_fetch_us", SyncState.micros(settings.minFetchInterval())));
+      case REFRESH ->
+          new Candidates(
+              REFRESH,
+              "c.since, c.repository_id",
+              Map.of(
+                  "base_us", SyncState.micros(settings.retryBackoffBase()),
+                  "cap_us", SyncState.micros(settings.retryBackoffCap())));
+      case BACKFILL ->
+          new Candidates(
+              BACKFILL,
+              "c.priority desc, c.repository_id",
+              Map.of(
+                  "backfill_interval_us", SyncState.micros(settings.backfillInterval()),
+                  "failed_retry_us", SyncState.micros(settings.failedPullRetryAfter())));
+      case PERIODIC_FETCH ->
+          new Candidates(
+              PERIODIC_FETCH,
+              "c.since, c.repository_id",
+              Map.of(
+                  "max_age_us", SyncState.micros(settings.inventoryMaxAge()),
+                  "min_fetch_us", SyncState.micros(settings.minFetchInterval())));
+    };
+  }
+}

@@ -1,0 +1,495 @@
+package dev.changesync.engine.sync;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.base.Ticker;
+import com.google.common.util.concurrent.MoreExecutors;
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.github.GitHub;
+import dev.changesync.engine.github.GitHubException;
+import dev.changesync.engine.lease.LivenessSession;
+import dev.changesync.engine.lease.PostgresLeaseStore;
+import dev.changesync.engine.lease.WorkerRegistry;
+import dev.changesync.engine.repo.Lanes;
+import dev.changesync.lease.Cancellation;
+import dev.changesync.lease.ClaimResult;
+import dev.changesync.lease.Completion;
+import dev.changesync.lease.Lease;
+import dev.changesync.lease.LeaseRunner;
+import dev.changesync.lease.LeaseWork;
+import dev.changesync.lease.OwnerId;
+import dev.changesync.lease.RecoveryReport;
+import dev.changesync.lease.RunOutcome;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A sync worker: picks (repository, lane) work whose lease it can claim and runs it under that
+ * lease (SPEC §3 "Worker loop").
+ *
+ * <p><b>Lifecycle.</b> {@link #start()} registers the worker in the {@code worker} table (host,
+ * pid, version, liveness key), runs the lease recovery pass, and starts {@link
+ * SyncSettings#workerThreads()} loops ({@code changesync-worker-1}, ...) that each poll for work,
+ * run at most one pass at a time, and wait {@link SyncSettings#pollEvery()} when there was
+ * nothing to do. A maintenance thread records that the worker is alive, re-checks its liveness
+ * lock, and prunes the lease event log. {@link #stop(Duration)} stops claiming, lets running passes
+ * finish within the grace period, then cancels them (each pass stops at its next checkpoint and is
+ * interrupted); every pass releases its lease when it ends, and the worker is marked stopped.
+ *
+ * <p><b>Work picking</b> ({@link #runOnce()}) tries, in order, a requested fetch, a refresh, a
+ * backfill pass and a periodic fetch, each with one {@code claimNext} over an index-driven
+ * candidate query ({@link WorkPicker}); the first lease granted is run, synchronously on the
+ * calling thread. Heartbeats and self-distrust come from a {@link LeaseRunner} on the worker's
+ * heartbeat scheduler ({@code changesync-heartbeat-1}, {@code -2}); the work's completion
+ * (finished-at, backoff reset, or last error, failure count and exponential retry-after) lands
+ * with the release.
+ *
+ * <p><b>Time.</b> The lanes take "now" from the same authority as the lease store: database time
+ * by default, or the clock given to {@link Builder#clock} — which must then be the clock the store
+ * was built with. Pass durations and the backfill's max runtime are measured on {@link
+ * Builder#ticker} (monotonic; {@link Ticker#systemTicker()} by default).
+ */
+public final class Worker implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+  /** How often a running worker records that it is alive. */
+  static final Duration TOUCH_EVERY = Duration.ofSeconds(15);
+
+  /** How often a running worker prunes the lease event log. */
+  static final Duration PRUNE_EVERY = Duration.ofHours(1);
+
+  /** How long a forced stop waits for cancelled passes to return. */
+  static final Duration FORCED_STOP_WAIT = Duration.ofSeconds(10);
+
+  private enum State {
+    NEW,
+    RUNNING,
+    STOPPED
+  }
+
+  private final PostgresLeaseStore store;
+  private final SyncSettings settings;
+  private final OwnerId owner;
+  private final LivenessSession liveness; // null: liveness off
+  private final SyncListener listener;
+  private final String version;
+  private final Ticker ticker;
+  private final WorkerRegistry registry;
+  private final ScheduledExecutorService heartbeats;
+  private final LeaseRunner<Handle> runner;
+  private final WorkPicker picker;
+  private final SyncState state;
+  private final FetchLane fetch;
+  private final RefreshLane refresh;
+  private final BackfillLane backfill;
+
+  private final Object lifecycle = new Object();
+  private State lifecycleState = State.NEW; // guarded by lifecycle
+  private ExecutorService loops; // guarded by lifecycle
+  private ScheduledExecutorService maintenance; // guarded by lifecycle
+  private volatile boolean stopping;
+  private volatile boolean forceStop;
+  private final CountDownLatch wake = new CountDownLatch(1);
+
+  private Worker(Builder b) {
+    this.store = b.store;
+    this.settings = b.settings;
+    this.liveness = b.liveness;
+    this.owner = b.owner != null ? b.owner : b.liveness != null ? b.liveness.owner() : defaultOwner();
+    if (liveness != null && !liveness.owner().equals(owner)) {
+      throw new IllegalArgumentException(
+          "owner " + owner + " differs from the liveness session's owner " + liveness.owner());
+    }
+    this.listener = SyncListener.safe(b.listener);
+    this.version = b.version;
+    this.ticker = b.ticker;
+    DbTime time = b.clock == null ? DbTime.database() : DbTime.injected(b.clock);
+    this.registry =
+        b.clock == null
+            ? new WorkerRegistry(store.jdbi())
+            : new WorkerRegistry(store.jdbi(), b.clock);
+    this.heartbeats = Executors.newScheduledThreadPool(2, threads("changesync-heartbeat-%d", true));
+    this.runner = LeaseRunner.builder(store, heartbeats).build();
+    this.picker = new WorkPicker(settings);
+    this.state = new SyncState(time);
+    Inventory inventory = new Inventory(time);
+    SnapshotWriter snapshots = new SnapshotWriter(time);
+    this.fetch = new FetchLane(b.github, state, inventory);
+    this.refresh = new RefreshLane(b.github, state, inventory, snapshots, settings);
+    this.backfill =
+        new BackfillLane(store.jdbi(), b.github, state, inventory, snapshots, settings, ticker);
+  }
+
+  public static Builder builder(PostgresLeaseStore store, GitHub github) {
+    return new Builder(store, github);
+  }
+
+  /** Builds a {@link Worker}. */
+  public static final class Builder {
+    private final PostgresLeaseStore store;
+    private final GitHub github;
+    private SyncSettings settings = SyncSettings.defaults();
+    private OwnerId owner;
+    private LivenessSession liveness;
+    private InstantSource clock;
+    private Ticker ticker = Ticker.systemTicker();
+    private SyncListener listener = SyncListener.NONE;
+    private String version = defaultVersion();
+
+    private Builder(PostgresLeaseStore store, GitHub github) {
+      this.store = requireNonNull(store, "store");
+      this.github = requireNonNull(github, "github");
+    }
+
+    public Builder settings(SyncSettings settings) {
+      this.settings = requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /**
+     * Who the worker claims leases as. Defaults to the liveness session's owner, else a new
+     * incarnation of {@code <hostname>:<pid>}.
+     */
+    public Builder owner(OwnerId owner) {
+      this.owner = requireNonNull(owner, "owner");
+      return this;
+    }
+
+    /**
+     * The process's liveness session — the one the store was built with — whose key is recorded
+     * when the worker registers. The caller keeps ownership and closes it after {@link #stop}.
+     */
+    public Builder liveness(LivenessSession liveness) {
+      this.liveness = liveness;
+      return this;
+    }
+
+    /**
+     * Decide "now" with this clock instead of the database's; it must be the clock the store was
+     * built with. For tests.
+     */
+    public Builder clock(InstantSource clock) {
+      this.clock = requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** The monotonic clock of pass durations and of the backfill's max runtime. */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    public Builder listener(SyncListener listener) {
+      this.listener = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** The version the worker registers with. */
+    public Builder version(String version) {
+      this.version = requireNonNull(version, "version");
+      return this;
+    }
+
+    public Worker build() {
+      return new Worker(this);
+    }
+  }
+
+  public OwnerId owner() {
+    return owner;
+  }
+
+  public SyncSettings settings() {
+    return settings;
+  }
+
+  /** True between {@link #start()} and {@link #stop}. */
+  public boolean isRunning() {
+    synchronized (lifecycle) {
+      return lifecycleState == State.RUNNING && !stopping;
+    }
+  }
+
+  /**
+   * Registers the worker, runs the recovery pass and starts the worker loops. Returns the recovery
+   * report. May be called once.
+   */
+  public RecoveryReport start() {
+    synchronized (lifecycle) {
+      if (lifecycleState != State.NEW) {
+        throw new IllegalStateException("start() expects a NEW worker, but it is " + lifecycleState);
+      }
+      registry.register(
+          new WorkerRegistry.Registration(
+              owner,
+              hostName(),
+              ProcessHandle.current().pid(),
+              version,
+              liveness == null ? Optional.empty() : Optional.of(liveness.key())));
+      RecoveryReport report = store.recover(owner);
+      maintenance =
+          Executors.newSingleThreadScheduledExecutor(threads("changesync-maintenance", true));
+      maintenance.scheduleWithFixedDelay(
+          this::touch, TOUCH_EVERY.toMillis(), TOUCH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+      maintenance.scheduleWithFixedDelay(
+          this::prune, 0, PRUNE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+      loops =
+          Executors.newFixedThreadPool(
+              settings.workerThreads(), threads("changesync-worker-%d", false));
+      for (int i = 0; i < settings.workerThreads(); i++) {
+        loops.execute(this::loop);
+      }
+      lifecycleState = State.RUNNING;
+      log.info(
+          "worker {} started with {} thread(s); recovery freed {} lease(s)",
+          owner,
+          settings.workerThreads(),
+          report.total());
+      return report;
+    }
+  }
+
+  /**
+   * Picks the next unit of work — a requested fetch, a refresh, a backfill pass, a periodic fetch,
+   * in that order — and runs it under its lease on the calling thread. Returns what it ran, or
+   * empty when there was nothing claimable (or the worker is stopping).
+   */
+  public Optional<PassResult> runOnce() {
+    for (WorkKind kind : WorkKind.values()) {
+      if (stopping) {
+        return Optional.empty();
+      }
+      Optional<ClaimResult.Granted> granted =
+          store.claimNext(
+              kind.lane().leaseLane(), owner, settings.leasePolicy(), picker.candidates(kind));
+      if (granted.isPresent()) {
+        return Optional.of(run(kind, granted.get().lease()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private PassResult run(WorkKind kind, Lease lease) {
+    Lane lane = kind.lane();
+    long repositoryId = Lanes.repositoryId(lease.key().resource());
+    listener.passStarted(kind, repositoryId);
+    long startedNanos = ticker.read();
+    AtomicReference<String> detail = new AtomicReference<>("");
+    RunOutcome outcome =
+        runner.run(
+            lease,
+            new LeaseWork<Handle>() {
+              @Override
+              public Completion<Handle> run(Lease held, Cancellation cancellation) {
+                Pass pass = new Pass(store, held, repositoryId, cancellation, () -> forceStop);
+                detail.set(
+                    switch (lane) {
+                      case FETCH -> fetch.run(pass);
+                      case REFRESH -> refresh.run(pass);
+                      case BACKFILL -> backfill.run(pass);
+                    });
+                return h -> state.succeeded(h, lane, repositoryId);
+              }
+
+              @Override
+              public Completion<Handle> onFailure(Throwable cause) {
+                if (forceStop || cause instanceof Pass.WorkerStoppingException) {
+                  return h -> state.interrupted(h, lane, repositoryId);
+                }
+                String error = SyncState.describe(cause);
+                Optional<Instant> notBefore = retryAt(cause);
+                return h -> state.failed(h, lane, repositoryId, error, notBefore, settings);
+              }
+            });
+    Duration took = Duration.ofNanos(ticker.read() - startedNanos);
+    String summary;
+    if (outcome instanceof RunOutcome.Failed failed) {
+      summary = "failed: " + SyncState.describe(failed.cause());
+      log.warn("{} of repository {} failed after {}", kind, repositoryId, took, failed.cause());
+    } else if (outcome instanceof RunOutcome.Lost lost) {
+      summary = "lease lost: " + lost.detail();
+      log.warn("{} of repository {} cut short: {}", kind, repositoryId, lost.detail());
+    } else {
+      summary = detail.get();
+      log.info("{} of repository {} done in {}: {}", kind, repositoryId, took, summary);
+    }
+    PassResult result = new PassResult(kind, repositoryId, outcome, took, summary);
+    listener.passFinished(result);
+    return result;
+  }
+
+  /** When GitHub said it takes requests again, if a rate limit is (part of) the cause. */
+  private static Optional<Instant> retryAt(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof GitHubException g && g.retryAt().isPresent()) {
+        return g.retryAt();
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void loop() {
+    while (!stopping) {
+      boolean worked = false;
+      try {
+        worked = runOnce().isPresent();
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Throwable t) {
+        log.warn("worker loop iteration failed; polling again in {}", settings.pollEvery(), t);
+        listener.loopFailed(t);
+      }
+      if (Thread.currentThread().isInterrupted()) {
+        return; // only a forced stop interrupts the loops
+      }
+      if (!worked && !stopping) {
+        try {
+          wake.await(settings.pollEvery().toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  private void touch() {
+    try {
+      if (liveness != null && liveness.verify()) {
+        log.warn("liveness lock of {} was lost and has been taken again", owner);
+      }
+      registry.touch(owner);
+    } catch (RuntimeException e) {
+      log.warn("could not record that worker {} is alive", owner, e);
+    }
+  }
+
+  private void prune() {
+    try {
+      store.pruneEvents();
+    } catch (RuntimeException e) {
+      log.warn("pruning lease events failed", e);
+    }
+  }
+
+  /**
+   * Stops the worker: no more claims; running passes get {@code grace} to finish, then they are
+   * cancelled (stopped at their next checkpoint and interrupted) and given a little longer to
+   * return. Every pass releases its lease as it ends. Marks the worker stopped. Returns true when
+   * every pass ended within the grace period. Idempotent; an interrupt while waiting cuts the
+   * waiting short and is kept.
+   */
+  public boolean stop(Duration grace) {
+    requireNonNull(grace, "grace");
+    synchronized (lifecycle) {
+      if (lifecycleState == State.STOPPED) {
+        return true;
+      }
+      boolean started = lifecycleState == State.RUNNING;
+      stopping = true;
+      wake.countDown();
+      boolean clean = true;
+      boolean interrupted = false;
+      if (loops != null) {
+        loops.shutdown();
+        try {
+          clean = loops.awaitTermination(grace.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+          interrupted = true;
+          clean = false;
+        }
+        if (!clean) {
+          log.warn("passes still running after the grace period of {}; cancelling them", grace);
+          forceStop = true;
+          loops.shutdownNow();
+          if (!interrupted) {
+            try {
+              if (!loops.awaitTermination(FORCED_STOP_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+                log.warn("passes did not return within {} of being cancelled", FORCED_STOP_WAIT);
+              }
+            } catch (InterruptedException e) {
+              interrupted = true;
+            }
+          }
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      if (maintenance != null) {
+        MoreExecutors.shutdownAndAwaitTermination(maintenance, Duration.ofSeconds(5));
+      }
+      MoreExecutors.shutdownAndAwaitTermination(heartbeats, Duration.ofSeconds(5));
+      if (started) {
+        try {
+          registry.stopped(owner);
+        } catch (RuntimeException e) {
+          log.warn("could not mark worker {} stopped", owner, e);
+        }
+      }
+      lifecycleState = State.STOPPED;
+      log.info("worker {} stopped{}", owner, clean ? "" : " (passes were cancelled)");
+      return clean;
+    }
+  }
+
+  /** {@link #stop(Duration)} with the settings' shutdown grace. */
+  public boolean stop() {
+    return stop(settings.shutdownGrace());
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static ThreadFactory threads(String nameFormat, boolean daemon) {
+    if (!nameFormat.contains("%d")) {
+      return new ThreadFactoryBuilder().setNameFormat(nameFormat).setDaemon(daemon).build();
+    }
+    AtomicInteger next = new AtomicInteger(1);
+    ThreadFactory base = Executors.defaultThreadFactory();
+    return runnable -> {
+      Thread thread = base.newThread(runnable);
+      thread.setName(String.format(nameFormat, next.getAndIncrement()));
+      thread.setDaemon(daemon);
+      return thread;
+    };
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "unknown";
+    }
+  }
+
+  private static OwnerId defaultOwner() {
+    return OwnerId.newIncarnation(hostName() + ":" + ProcessHandle.current().pid());
+  }
+
+  private static String defaultVersion() {
+    String v = Worker.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+}
