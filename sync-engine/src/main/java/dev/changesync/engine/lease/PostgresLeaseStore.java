@@ -88,7 +88,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private final Jdbi jdbi;
   private final DbTime time;
   private final InstantSource holderClock;
-  private final LivenessSession liveness; // null: no liveness
+  private final LivenessSession liveness; // null: this process records no liveness key
+  private final boolean checkOwnerLiveness;
   private final LeaseListener listener;
   private final Duration eventRetention;
   private final long eventCap;
@@ -98,6 +99,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     this.time = builder.clock == null ? DbTime.database() : DbTime.injected(builder.clock);
     this.holderClock = builder.holderClock;
     this.liveness = builder.liveness;
+    this.checkOwnerLiveness =
+        builder.checkOwnerLiveness != null ? builder.checkOwnerLiveness : builder.liveness != null;
     this.listener = LeaseListener.safe(builder.listener);
     this.eventRetention = builder.eventRetention;
     this.eventCap = builder.eventCap;
@@ -117,6 +120,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     private InstantSource clock;
     private InstantSource holderClock = InstantSource.system();
     private LivenessSession liveness;
+    private Boolean checkOwnerLiveness;
     private LeaseListener listener = LeaseListener.NONE;
     private Duration eventRetention = DEFAULT_EVENT_RETENTION;
     private long eventCap = DEFAULT_EVENT_CAP;
@@ -146,6 +150,18 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
      */
     public Builder liveness(LivenessSession liveness) {
       this.liveness = liveness;
+      return this;
+    }
+
+    /**
+     * Whether leases of owners whose liveness lock is held by no session count as reclaimable at
+     * once (claims and recovery). Defaults to true exactly when a {@link #liveness} session is
+     * set; a process that claims nothing (an admin tool) can turn it on without a session of its
+     * own. Turn it off wherever liveness is off ({@code CHANGESYNC_LIVENESS=off}): behind a
+     * session-less pooler a lock's absence proves nothing.
+     */
+    public Builder checkOwnerLiveness(boolean checkOwnerLiveness) {
+      this.checkOwnerLiveness = checkOwnerLiveness;
       return this;
     }
 
@@ -183,7 +199,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
   /** True when this store treats leases of dead owners as reclaimable at once. */
   public boolean livenessEnabled() {
-    return liveness != null;
+    return checkOwnerLiveness;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -287,7 +303,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
         .bind("owner", owner.toString())
         .bind("worker", owner.workerName())
         .bind("liveness_key", liveness == null ? null : liveness.keyFor(owner).orElse(null))
-        .bind("liveness", liveness != null)
+        .bind("liveness", checkOwnerLiveness)
         .bind("lease_for_us", micros(policy.leaseFor()))
         .bind("heartbeat_every_us", micros(policy.heartbeatEvery()))
         .bind("stale_after_us", micros(policy.staleAfter()))
@@ -708,7 +724,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                 bindNow(h.createQuery(RECOVER))
                     .bind("self", self.toString())
                     .bind("worker", self.workerName())
-                    .bind("liveness", liveness != null)
+                    .bind("liveness", checkOwnerLiveness)
                     .map(
                         (rs, ctx) ->
                             new RecoveryReport.Freed(

@@ -470,6 +470,23 @@ class PostgresLeaseStoreTest {
   }
 
   @Test
+  void anAdminStoreWithoutItsOwnSessionStillRecoversLeasesOfDeadOwners() {
+    LivenessSession alicesSession = LivenessSession.open(db.dataSource(), ALICE);
+    PostgresLeaseStore alicesStore =
+        PostgresLeaseStore.builder(jdbi).clock(clock).liveness(alicesSession).build();
+    claim(alicesStore, FETCH, ALICE, LONG);
+    PostgresLeaseStore admin =
+        PostgresLeaseStore.builder(jdbi).clock(clock).checkOwnerLiveness(true).build();
+    assertThat(admin.recover(new OwnerId("admin", "x")).total()).isZero();
+
+    alicesSession.close();
+
+    assertThat(admin.recover(new OwnerId("admin", "x")).freed())
+        .extracting(RecoveryReport.Freed::reason)
+        .containsExactly(RecoveryReport.Reason.OWNER_GONE);
+  }
+
+  @Test
   void livenessSessionReTakesItsLockAfterItsConnectionDies() throws Exception {
     LivenessSession session = LivenessSession.open(db.dataSource(), ALICE);
     closeAfter.add(session);
