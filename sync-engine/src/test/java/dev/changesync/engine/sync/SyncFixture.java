@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
@@ -71,11 +72,19 @@ final class SyncFixture implements AutoCloseable {
   }
 
   Worker worker(String name, SyncSettings settings, GitHub gitHub) {
+    return worker(name, settings, gitHub, b -> b);
+  }
+
+  /** A worker on the fixture's store and clock, with {@code customize} applied to its builder. */
+  Worker worker(
+      String name, SyncSettings settings, GitHub gitHub, UnaryOperator<Worker.Builder> customize) {
     Worker worker =
-        Worker.builder(store, gitHub)
-            .owner(OwnerId.newIncarnation(name))
-            .clock(clock)
-            .settings(settings)
+        customize
+            .apply(
+                Worker.builder(store, gitHub)
+                    .owner(OwnerId.newIncarnation(name))
+                    .clock(clock)
+                    .settings(settings))
             .build();
     workers.add(worker);
     return worker;
