@@ -123,8 +123,8 @@ final class BackfillLane {
       } catch (LeaseLostException | Cancellation.CancelledException e) {
         throw e;
       } catch (RuntimeException e) {
-        if (pass.stopRequested()) {
-          throw e;
+        if (pass.stopRequested() || RefreshLane.isRateLimited(e)) {
+          throw e; // not this PR's fault; the pass backs off (until GitHub's reset)
         }
         failed++;
         String error = SyncState.describe(e);

@@ -6,6 +6,7 @@ import dev.changesync.engine.db.DbTime;
 import dev.changesync.engine.github.GhFile;
 import dev.changesync.engine.github.GhPull;
 import dev.changesync.engine.github.GitHub;
+import dev.changesync.engine.github.GitHubException;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.lease.Cancellation;
 import dev.changesync.lease.LeaseLostException;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * that writes the snapshot, inserts or updates the inventory row ({@code current}) — or, for a PR
  * no longer open, marks the snapshot closed and deletes the row — recounts, and deletes the hint
  * only if its count is still the one read (a webhook that arrived meanwhile keeps it pending). A
- * hint that fails records its attempt and error and waits out its own backoff; the others go on.
+ * hint that fails records its attempt and error and waits out its own backoff; the others go on. A
+ * rate limit GitHub will not lift soon ends the pass instead (no hint is to blame).
  * After {@link #MAX_ATTEMPTS} failed attempts a hint is dropped (a later webhook brings it back).
  */
 final class RefreshLane {
@@ -110,7 +112,8 @@ final class RefreshLane {
       } catch (LeaseLostException | Cancellation.CancelledException e) {
         throw e;
       } catch (RuntimeException e) {
-        if (pass.stopRequested()) {
+        if (pass.stopRequested() || isRateLimited(e)) {
+          // Not this PR's fault: the whole pass waits (a rate limit until GitHub's reset).
           throw e;
         }
         failed++;
@@ -118,6 +121,10 @@ final class RefreshLane {
       }
     }
     return "%d hints refreshed, %d failed".formatted(refreshed, failed);
+  }
+
+  static boolean isRateLimited(RuntimeException e) {
+    return e instanceof GitHubException g && g.isRateLimited();
   }
 
   private void refresh(Pass pass, RepoName name, Hint hint) {

@@ -103,11 +103,7 @@ class SyncFailuresTest {
         .containsEntry("dirty", false);
   }
 
-  @Test
-  void anExhaustedRateLimitBacksTheLaneOffUntilGitHubsReset() {
-    FakeRepo repo = fx.fake.createRepo("acme", "widgets");
-    repo.openPrs(3);
-    long id = fx.track(repo);
+  private Worker impatientWorker() {
     HttpGitHub impatient =
         HttpGitHub.builder(
                 GitHubSettings.builder(GitHubAuth.token(FakeGitHub.DEFAULT_TOKEN))
@@ -117,7 +113,15 @@ class SyncFailuresTest {
             .clock(fx.clock)
             .sleeper(fx.clock::advance)
             .build();
-    Worker limited = fx.worker("limited", SyncFixture.SETTINGS, impatient);
+    return fx.worker("impatient", SyncFixture.SETTINGS, impatient);
+  }
+
+  @Test
+  void anExhaustedRateLimitBacksTheLaneOffUntilGitHubsReset() {
+    FakeRepo repo = fx.fake.createRepo("acme", "widgets");
+    repo.openPrs(3);
+    long id = fx.track(repo);
+    Worker limited = impatientWorker();
     fx.fake.exhaustRateLimit();
     Instant reset = fx.fake.rateLimitResetAt();
 
@@ -133,6 +137,24 @@ class SyncFailuresTest {
     fx.clock.set(instant(state.get("fetch_retry_after")));
     assertThat(limited.runOnce().orElseThrow().succeeded()).isTrue();
     assertThat(fx.state(id)).containsEntry("open_pr_total", 3);
+  }
+
+  @Test
+  void aRateLimitDuringBackfillBlamesNoPull() {
+    FakeRepo repo = fx.fake.createRepo("acme", "widgets");
+    repo.openPrs(4);
+    long id = fx.trackWithBackfill(repo, 0);
+    assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REQUESTED_FETCH);
+    Worker limited = impatientWorker();
+    fx.fake.exhaustRateLimit();
+    Instant reset = fx.fake.rateLimitResetAt();
+
+    PassResult pass = limited.runOnce().orElseThrow();
+
+    assertThat(pass.kind()).isEqualTo(WorkKind.BACKFILL);
+    assertThat(pass.succeeded()).isFalse();
+    assertThat(fx.inventory(id)).noneMatch(r -> "failed".equals(r.get("freshness")));
+    assertThat(instant(fx.state(id).get("backfill_retry_after"))).isAfterOrEqualTo(reset);
   }
 
   @Test

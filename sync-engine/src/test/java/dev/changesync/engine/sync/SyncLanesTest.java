@@ -242,6 +242,47 @@ class SyncLanesTest {
   }
 
   @Test
+  void aBackfillThatFindsAPullClosedDeletesItsRow() {
+    FakeRepo repo = fx.fake.createRepo("acme", "widgets");
+    repo.openPrs(5);
+    long id = fx.track(repo);
+    assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REQUESTED_FETCH);
+    repo.pr(2).close(); // no webhook, no scan since
+    fx.jdbi.useHandle(
+        h -> h.execute("update repository_sync_state set backfill_mode = 'open_only'"));
+
+    assertThat(fx.drain(worker)).extracting(PassResult::kind).containsExactly(WorkKind.BACKFILL);
+
+    assertThat(row(id, 2)).isNull();
+    assertThat(fx.requestsPerPull(RequestKind.FILES)).doesNotContainKey(2);
+    assertConverged(id, repo);
+  }
+
+  @Test
+  void aFailingListenerNeverBreaksAPass() {
+    SyncListener broken =
+        new SyncListener() {
+          @Override
+          public void passStarted(WorkKind kind, long repositoryId) {
+            throw new IllegalStateException("listener bug");
+          }
+
+          @Override
+          public void passFinished(PassResult result) {
+            throw new IllegalStateException("listener bug");
+          }
+        };
+    Worker listened =
+        fx.worker("listened", SyncFixture.SETTINGS, fx.github, b -> b.listener(broken));
+    FakeRepo repo = fx.fake.createRepo("acme", "widgets");
+    repo.openPrs(3);
+    long id = fx.trackWithBackfill(repo, 0);
+
+    assertThat(fx.drain(listened)).hasSize(2).allMatch(PassResult::succeeded);
+    assertConverged(id, repo);
+  }
+
+  @Test
   void aMovedBaseMakesThePullStaleUntilBackfillRebuildsIt() {
     FakeRepo repo = fx.fake.createRepo("acme", "widgets");
     repo.openPrs(8);
