@@ -19,6 +19,13 @@ import org.jdbi.v3.core.statement.SqlStatement;
  */
 public final class WorkerRegistry {
 
+  /**
+   * The usual window of {@link #list}: a worker without a liveness lock is taken as alive while it
+   * was seen within 45 s. Running workers record that they are alive every 15 s, so this allows
+   * two missed touches (a slow database, a long GC pause) before a live worker is shown as gone.
+   */
+  public static final Duration DEFAULT_SEEN_WITHIN = Duration.ofSeconds(45);
+
   private static final String NOW = DbTime.NOW;
 
   private final Jdbi jdbi;

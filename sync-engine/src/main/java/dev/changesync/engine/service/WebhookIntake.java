@@ -42,7 +42,8 @@ import org.jdbi.v3.core.Jdbi;
  *
  * <p>A {@code pull_request} event of a tracked repository (matched by GitHub's repository id once
  * known, else by name, case-insensitively) records {@code last_webhook_at} and upserts the pull
- * request's refresh hint (first-seen kept, last-seen now, count + 1, last action); {@code opened},
+ * request's refresh hint (first-seen kept, last-seen now, count + 1, last action, and its failed
+ * attempts forgotten: news of the pull request is a reason to try it again at once); {@code opened},
  * {@code closed} and {@code reopened} also mark the repository dirty. Every action hints: the
  * refresh lane compares heads and bases, so an action that changed nothing costs one conditional
  * request. Other events and untracked repositories are recorded and ignored.
@@ -245,7 +246,10 @@ public final class WebhookIntake {
       on conflict (repository_id, number) do update
          set last_seen_at = excluded.last_seen_at,
              count = h.count + 1,
-             last_action = excluded.last_action
+             last_action = excluded.last_action,
+             attempts = 0,
+             last_attempt_at = null,
+             last_error = null
       """
           .formatted(DbTime.NOW);
 

@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * hint that fails records its attempt and error and waits out its own backoff; the others go on. A
  * rate limit GitHub will not lift soon ends the pass instead (no hint is to blame).
  * After {@link #MAX_ATTEMPTS} failed attempts a hint is dropped (a later webhook brings it back).
+ * A webhook resets a hint's attempts (webhook intake), and a failure is recorded only against the
+ * hint as it was read: one that a webhook bumped meanwhile stays due at once.
  */
 final class RefreshLane {
 
@@ -187,11 +189,12 @@ final class RefreshLane {
                         """
                         update refresh_hint
                            set attempts = attempts + 1, last_attempt_at = %s, last_error = :error
-                         where repository_id = :id and number = :number
+                         where repository_id = :id and number = :number and count = :count
                         """
                             .formatted(DbTime.NOW)))
                 .bind("id", id)
                 .bind("number", hint.number())
+                .bind("count", hint.count())
                 .bind("error", SyncState.truncate(error))
                 .execute());
   }

@@ -293,6 +293,27 @@ class WebhookIntakeTest {
   }
 
   @Test
+  void aNewEventMakesAFailingHintDueAgainAtOnce() {
+    deliver("pull_request", pullRequestPayload("synchronize", 5));
+    // The refresh lane tried it three times and is backing off.
+    jdbi.useHandle(
+        h ->
+            h.execute(
+                "update refresh_hint set attempts = 3, last_attempt_at = now(),"
+                    + " last_error = 'GitHub said 502' where number = 5"));
+    clock.advance(Duration.ofSeconds(10));
+
+    deliver("pull_request", pullRequestPayload("synchronize", 5));
+
+    Map<String, Object> hint = hints().get(0);
+    assertThat(hint.get("count")).isEqualTo(2);
+    assertThat(hint.get("attempts")).isEqualTo(0);
+    assertThat(hint.get("last_attempt_at")).isNull();
+    assertThat(hint.get("last_error")).isNull();
+    assertThat(instant(hint.get("last_seen_at"))).isEqualTo(clock.instant());
+  }
+
+  @Test
   void repositoriesAreMatchedCaseInsensitively() {
     WebhookResult result =
         deliver("pull_request", pullRequestPayload("synchronize", "OCTOCAT", "hello-world", 1, 2));

@@ -35,14 +35,6 @@ final class SyncFixture implements AutoCloseable {
   static final SyncSettings SETTINGS =
       SyncSettings.builder().backfillInterval(Duration.ZERO).backfillMaxPulls(100).build();
 
-  static {
-    // The JDK's HTTP server writes headers and body in separate segments; without TCP_NODELAY
-    // every response waits for the client's delayed ACK (~40 ms).
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
-    }
-  }
-
   final MutableClock clock = new MutableClock();
   final FakeGitHub fake;
   final HttpGitHub github;
@@ -140,7 +132,8 @@ final class SyncFixture implements AutoCloseable {
                         values (:id, :number, %1$s, %1$s, :action)
                         on conflict (repository_id, number) do update
                            set count = r.count + 1, last_seen_at = excluded.last_seen_at,
-                               last_action = excluded.last_action
+                               last_action = excluded.last_action, attempts = 0,
+                               last_attempt_at = null, last_error = null
                         """
                             .formatted(DbTime.NOW)))
                 .bind("id", id)

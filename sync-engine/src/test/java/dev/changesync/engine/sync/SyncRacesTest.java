@@ -112,6 +112,39 @@ class SyncRacesTest {
   }
 
   @Test
+  void aHintWhoseWebhookArrivesDuringAFailedRefreshIsTriedAgainAtOnce() {
+    FakeRepo repo = fx.fake.createRepo("acme", "widgets");
+    repo.openPrs(4);
+    long id = fx.trackWithBackfill(repo, 0);
+    fx.drain(worker);
+
+    FakePr pr = repo.pr(3);
+    pr.push();
+    fx.hint(id, 3, "synchronize");
+    AtomicBoolean once = new AtomicBoolean(true);
+    github.beforePull(
+        number -> {
+          if (number == 3 && once.getAndSet(false)) {
+            pr.push(); // another push, and its webhook, just before this attempt fails
+            fx.hint(id, 3, "synchronize");
+            throw new IllegalStateException("connection reset");
+          }
+        });
+
+    PassResult failed = worker.runOnce().orElseThrow();
+
+    assertThat(failed.kind()).isEqualTo(WorkKind.REFRESH);
+    assertThat(failed.detail()).isEqualTo("0 hints refreshed, 1 failed");
+    assertThat(fx.one("select attempts from refresh_hint where number = 3", Integer.class))
+        .as("the failure is not held against the newer webhook's hint")
+        .isZero();
+    // No backoff: the same instant, the hint is refreshed.
+    assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REFRESH);
+    assertThat(fx.one("select count(*) from refresh_hint", Long.class)).isZero();
+    assertThat(row(id, 3)).containsEntry("head_sha", pr.headSha()).containsEntry("freshness", "current");
+  }
+
+  @Test
   void aPullARefreshFoundOpenDuringAScanKeepsItsRow() {
     FakeRepo repo = fx.fake.createRepo("acme", "widgets");
     repo.openPrs(150, PrSpec.files(1));

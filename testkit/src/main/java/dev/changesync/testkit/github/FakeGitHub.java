@@ -101,6 +101,11 @@ import java.util.regex.Pattern;
  * rate-limit reset.
  *
  * <p>Thread-safe: state and counters are guarded by one lock; requests are served on a small pool.
+ *
+ * <p>Loading this class sets {@code sun.net.httpserver.nodelay=true} unless it is set already:
+ * without it every response of the JDK's HTTP server waits ~40 ms for a delayed ACK. The JDK reads
+ * it when the first {@code HttpServer} of the JVM is created, so a JVM that started one before
+ * touching {@code FakeGitHub} keeps the slow setting.
  */
 public final class FakeGitHub implements AutoCloseable {
 
@@ -113,6 +118,7 @@ public final class FakeGitHub implements AutoCloseable {
   private static final int MAX_LISTED_FILES = 3_000;
   private static final int LOG_CAPACITY = 20_000;
   private static final String DOCS = "https://docs.github.com/rest";
+  static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
 
   private static final Pattern ACCESS_TOKENS =
       Pattern.compile("^/app/installations/(\\d+)/access_tokens$");
@@ -120,6 +126,16 @@ public final class FakeGitHub implements AutoCloseable {
       Pattern.compile("^/repos/([^/]+)/([^/]+)(/pulls(?:/(\\d+)(/files)?)?)?/?$");
   private static final Pattern BY_ID =
       Pattern.compile("^/repositories/(\\d+)(/pulls(?:/(\\d+)(/files)?)?)?/?$");
+
+  static {
+    // The JDK's HTTP server writes a response's headers and body in separate segments; without
+    // TCP_NODELAY each response then waits for the client's delayed ACK (~40 ms). The server reads
+    // the property once, when the first server of the JVM is created, so it is set before any
+    // fake starts (unless someone chose a value already).
+    if (System.getProperty(NODELAY_PROPERTY) == null) {
+      System.setProperty(NODELAY_PROPERTY, "true");
+    }
+  }
 
   final Object lock = new Object();
 

@@ -42,6 +42,12 @@ class FakeGitHubTest {
   }
 
   @Test
+  void switchesOffTheJdkServersDelayedAckWait() {
+    // Set when the class loaded, before this test's fake created the JVM's first HttpServer.
+    assertThat(System.getProperty(FakeGitHub.NODELAY_PROPERTY)).isEqualTo("true");
+  }
+
+  @Test
   void servesPagesWithLinkHeadersAndEtags() throws Exception {
     FakeRepo repo = fake.createRepo("acme", "widgets");
     repo.openPrs(5, PrSpec.files(2));
