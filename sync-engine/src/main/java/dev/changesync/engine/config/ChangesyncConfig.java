@@ -238,7 +238,7 @@ public final class ChangesyncConfig {
       workerName =
           text(Setting.WORKER_NAME)
               .map(v -> workerName(Setting.WORKER_NAME, v))
-              .orElseGet(Parser::defaultWorkerName);
+              .orElseGet(ChangesyncConfig::defaultWorkerName);
       workerThreads =
           required(
               Setting.WORKER_THREADS,
@@ -385,7 +385,7 @@ public final class ChangesyncConfig {
     }
 
     private String workerName(Setting s, String value) {
-      if (!WORKER_NAME.matcher(value).matches()) {
+      if (!isWorkerName(value)) {
         return problem(
             s,
             "'"
@@ -395,24 +395,6 @@ public final class ChangesyncConfig {
                 + " characters, no spaces or control characters)");
       }
       return value;
-    }
-
-    private static String defaultWorkerName() {
-      String host;
-      try {
-        host = InetAddress.getLocalHost().getHostName();
-      } catch (UnknownHostException | SecurityException e) {
-        host = "localhost";
-      }
-      host = host.replaceAll("[\\s\\p{Cntrl}]", "");
-      String pid = Long.toString(ProcessHandle.current().pid());
-      int room = MAX_WORKER_NAME_LENGTH - pid.length() - 1;
-      if (host.isEmpty()) {
-        host = "localhost";
-      } else if (host.length() > room) {
-        host = host.substring(0, room);
-      }
-      return host + ":" + pid;
     }
 
     private URI httpUrl(Setting s, String value) {
@@ -557,6 +539,36 @@ public final class ChangesyncConfig {
       problems.add(source(s) + ": " + message);
       return null;
     }
+  }
+
+  /**
+   * Whether {@code name} may be a worker name: 1–{@value #MAX_WORKER_NAME_LENGTH} characters, no
+   * spaces or control characters.
+   */
+  public static boolean isWorkerName(String name) {
+    return name != null && WORKER_NAME.matcher(name).matches();
+  }
+
+  /**
+   * The worker name when none is configured: {@code <hostname>:<pid>}, the host name cut to fit
+   * {@value #MAX_WORKER_NAME_LENGTH} characters in all, without spaces or control characters.
+   */
+  public static String defaultWorkerName() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException | SecurityException e) {
+      host = "localhost";
+    }
+    host = host.replaceAll("[\\s\\p{Cntrl}]", "");
+    String pid = Long.toString(ProcessHandle.current().pid());
+    int room = MAX_WORKER_NAME_LENGTH - pid.length() - 1;
+    if (host.isEmpty()) {
+      host = "localhost";
+    } else if (host.length() > room) {
+      host = host.substring(0, room);
+    }
+    return host + ":" + pid;
   }
 
   /** {@code url} with any password in it masked. */
