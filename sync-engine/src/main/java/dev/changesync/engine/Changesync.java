@@ -428,6 +428,9 @@ public final class Changesync implements AutoCloseable {
     }
   }
 
+  /** How long accepted webhook deliveries are kept for redelivery dedupe. */
+  static final Duration WEBHOOK_DELIVERY_RETENTION = Duration.ofDays(7);
+
   /** What a started instance runs; immutable once built. */
   private record Running(
       DataSource dataSource,
@@ -535,6 +538,7 @@ public final class Changesync implements AutoCloseable {
     WorkerRegistry registry =
         clock == null ? new WorkerRegistry(jdbi) : new WorkerRegistry(jdbi, clock);
     DbTime time = clock == null ? DbTime.database() : DbTime.injected(clock);
+    WebhookIntake webhooks = new WebhookIntake(jdbi, time, webhookSecret);
 
     Worker worker = null;
     if (runWorkers) {
@@ -543,7 +547,8 @@ public final class Changesync implements AutoCloseable {
               .settings(syncSettings)
               .owner(owner)
               .liveness(session)
-              .listener(syncListener);
+              .listener(syncListener)
+              .housekeeping(() -> webhooks.pruneDeliveries(WEBHOOK_DELIVERY_RETENTION));
       if (clock != null) {
         workerBuilder.clock(clock);
       }
@@ -568,7 +573,7 @@ public final class Changesync implements AutoCloseable {
         new StatusService(jdbi, time),
         new AdminService(jdbi, time),
         new LeaseService(store, registry, time, owner, WorkerRegistry.DEFAULT_SEEN_WITHIN),
-        new WebhookIntake(jdbi, time, webhookSecret),
+        webhooks,
         migration);
   }
 

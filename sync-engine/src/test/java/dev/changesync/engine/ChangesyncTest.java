@@ -225,6 +225,38 @@ class ChangesyncTest {
         .satisfies(w -> assertThat(w.startedAt()).isEqualTo(clock.instant()));
   }
 
+  @Test
+  void runningWorkersPruneWebhookDeliveriesOlderThanTheirRetention() {
+    MutableClock clock = new MutableClock();
+    jdbi.useHandle(
+        h ->
+            h.createUpdate(
+                    "insert into webhook_delivery (delivery_id, event, received_at, outcome)"
+                        + " values ('old', 'ping', :old, 'ignored'), ('recent', 'ping', :recent,"
+                        + " 'ignored')")
+                .bind("old", retentionEdge(clock).minusSeconds(1))
+                .bind("recent", retentionEdge(clock).plusSeconds(1))
+                .execute());
+
+    start(embedded("housekeeper").clock(clock));
+
+    await()
+        .atMost(30, SECONDS)
+        .untilAsserted(() -> assertThat(deliveryIds()).containsExactly("recent"));
+  }
+
+  private List<String> deliveryIds() {
+    return jdbi.withHandle(
+        h -> h.createQuery("select delivery_id from webhook_delivery").mapTo(String.class).list());
+  }
+
+  private static java.time.OffsetDateTime retentionEdge(MutableClock clock) {
+    return clock
+        .instant()
+        .minus(Changesync.WEBHOOK_DELIVERY_RETENTION)
+        .atOffset(java.time.ZoneOffset.UTC);
+  }
+
   // --- lifecycle --------------------------------------------------------------------------------
 
   @Test

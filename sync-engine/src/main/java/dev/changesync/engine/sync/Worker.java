@@ -89,6 +89,7 @@ public final class Worker implements AutoCloseable {
   private final OwnerId owner;
   private final LivenessSession liveness; // null: liveness off
   private final SyncListener listener;
+  private final Runnable housekeeping;
   private final String version;
   private final Ticker ticker;
   private final WorkerRegistry registry;
@@ -118,6 +119,7 @@ public final class Worker implements AutoCloseable {
           "owner " + owner + " differs from the liveness session's owner " + liveness.owner());
     }
     this.listener = SyncListener.safe(b.listener);
+    this.housekeeping = b.housekeeping;
     this.version = b.version;
     this.ticker = b.ticker;
     DbTime time = b.clock == null ? DbTime.database() : DbTime.injected(b.clock);
@@ -152,6 +154,7 @@ public final class Worker implements AutoCloseable {
     private Ticker ticker = Ticker.systemTicker();
     private SyncListener listener = SyncListener.NONE;
     private String version = defaultVersion();
+    private Runnable housekeeping = () -> {};
 
     private Builder(PostgresLeaseStore store, GitHub github) {
       this.store = requireNonNull(store, "store");
@@ -198,6 +201,15 @@ public final class Worker implements AutoCloseable {
 
     public Builder listener(SyncListener listener) {
       this.listener = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Extra housekeeping run with the worker's own pruning of the lease event log (at start, then
+     * hourly), for example pruning old webhook deliveries. Its failures are logged and ignored.
+     */
+    public Builder housekeeping(Runnable housekeeping) {
+      this.housekeeping = requireNonNull(housekeeping, "housekeeping");
       return this;
     }
 
@@ -386,6 +398,11 @@ public final class Worker implements AutoCloseable {
       store.pruneEvents();
     } catch (RuntimeException e) {
       log.warn("pruning lease events failed", e);
+    }
+    try {
+      housekeeping.run();
+    } catch (RuntimeException e) {
+      log.warn("housekeeping failed", e);
     }
   }
 
