@@ -63,6 +63,19 @@ public final class ChangesyncConfig {
     }
   }
 
+  /** How the server writes its log lines. */
+  public enum LogFormat {
+    /** One human-readable line per event. */
+    TEXT,
+    /** One JSON object per line, for log shippers. */
+    JSON;
+
+    /** The name as configured: {@code text} or {@code json}. */
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
   static final int MAX_WORKER_THREADS = 256;
   static final int MAX_WORKER_NAME_LENGTH = 200;
   private static final Pattern WORKER_NAME = Pattern.compile("[^\\s\\p{Cntrl}]{1,200}");
@@ -90,6 +103,8 @@ public final class ChangesyncConfig {
   private final int backfillMaxPrs;
   private final Duration backfillMaxRuntime;
   private final Duration shutdownGrace;
+  private final boolean migrate;
+  private final LogFormat logFormat;
 
   private ChangesyncConfig(Parser p) {
     this.databaseUrl = p.databaseUrl;
@@ -115,6 +130,8 @@ public final class ChangesyncConfig {
     this.backfillMaxPrs = p.backfillMaxPrs;
     this.backfillMaxRuntime = p.backfillMaxRuntime;
     this.shutdownGrace = p.shutdownGrace;
+    this.migrate = p.migrate;
+    this.logFormat = p.logFormat;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -185,6 +202,8 @@ public final class ChangesyncConfig {
     int backfillMaxPrs;
     Duration backfillMaxRuntime;
     Duration shutdownGrace;
+    boolean migrate;
+    LogFormat logFormat;
 
     void collect(Map<String, String> env, List<String> args) {
       for (Setting s : Setting.values()) {
@@ -266,6 +285,8 @@ public final class ChangesyncConfig {
               1);
       backfillMaxRuntime = duration(Setting.BACKFILL_MAX_RUNTIME, false);
       shutdownGrace = duration(Setting.SHUTDOWN_GRACE, true);
+      migrate = required(Setting.MIGRATE, v -> onOff(Setting.MIGRATE, v), true);
+      logFormat = required(Setting.LOG_FORMAT, v -> logFormat(Setting.LOG_FORMAT, v), LogFormat.TEXT);
     }
 
     // --- one setting ----------------------------------------------------------------------------
@@ -350,6 +371,15 @@ public final class ChangesyncConfig {
         }
       }
       return problem(s, "'" + Durations.printable(value) + "' is not a role (all, http or worker)");
+    }
+
+    private LogFormat logFormat(Setting s, String value) {
+      for (LogFormat f : LogFormat.values()) {
+        if (f.configName().equalsIgnoreCase(value)) {
+          return f;
+        }
+      }
+      return problem(s, "'" + Durations.printable(value) + "' is not a log format (text or json)");
     }
 
     private Boolean onOff(Setting s, String value) {
@@ -754,6 +784,19 @@ public final class ChangesyncConfig {
     return shutdownGrace;
   }
 
+  /**
+   * {@code CHANGESYNC_MIGRATE} (default on): whether the server applies pending schema migrations
+   * on start ({@link dev.changesync.engine.Changesync.Builder#migrateOnStart}).
+   */
+  public boolean migrate() {
+    return migrate;
+  }
+
+  /** {@code CHANGESYNC_LOG_FORMAT} (default {@code text}): how the server writes its log lines. */
+  public LogFormat logFormat() {
+    return logFormat;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Help and printing
   // ---------------------------------------------------------------------------------------------
@@ -811,6 +854,8 @@ public final class ChangesyncConfig {
     out.add("backfillMaxPrs=" + backfillMaxPrs);
     out.add("backfillMaxRuntime=" + Durations.format(backfillMaxRuntime));
     out.add("shutdownGrace=" + Durations.format(shutdownGrace));
+    out.add("migrate=" + (migrate ? "on" : "off"));
+    out.add("logFormat=" + logFormat.configName());
     return out.toString();
   }
 

@@ -36,7 +36,9 @@ public enum Setting {
   BACKFILL_INTERVAL("5s", false, "pause between backfill passes of one repository"),
   BACKFILL_MAX_PRS("1000", false, "pull requests rebuilt per backfill pass at most"),
   BACKFILL_MAX_RUNTIME("30m", false, "longest backfill pass"),
-  SHUTDOWN_GRACE("30s", false, "how long running passes may finish on shutdown");
+  SHUTDOWN_GRACE("30s", false, "how long running passes may finish on shutdown"),
+  MIGRATE("on", false, "on | off: apply pending schema migrations on start"),
+  LOG_FORMAT("text", false, "text | json: the server's log lines (json: one object per line)");
 
   private static final String PREFIX = "CHANGESYNC_";
 

@@ -102,6 +102,8 @@ class ChangesyncConfigTest {
     assertThat(config.backfillMaxPrs()).isEqualTo(1000);
     assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(30));
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.migrate()).isTrue();
+    assertThat(config.logFormat()).isEqualTo(ChangesyncConfig.LogFormat.TEXT);
   }
 
   @Test
@@ -134,6 +136,8 @@ class ChangesyncConfigTest {
     env.put("CHANGESYNC_BACKFILL_MAX_PRS", "50");
     env.put("CHANGESYNC_BACKFILL_MAX_RUNTIME", "10m");
     env.put("CHANGESYNC_SHUTDOWN_GRACE", "1m");
+    env.put("CHANGESYNC_MIGRATE", "off");
+    env.put("CHANGESYNC_LOG_FORMAT", "json");
 
     ChangesyncConfig config = parse(env);
 
@@ -163,6 +167,8 @@ class ChangesyncConfigTest {
     assertThat(config.backfillMaxPrs()).isEqualTo(50);
     assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(10));
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.migrate()).isFalse();
+    assertThat(config.logFormat()).isEqualTo(ChangesyncConfig.LogFormat.JSON);
   }
 
   @Test
@@ -286,7 +292,9 @@ class ChangesyncConfigTest {
             "--backfill-interval=5s",
             "--backfill-max-prs=6",
             "--backfill-max-runtime=7s",
-            "--shutdown-grace=8s");
+            "--shutdown-grace=8s",
+            "--migrate=no",
+            "--log-format=JSON");
 
     assertThat(config.databaseUrl()).contains("jdbc:postgresql://h/d");
     assertThat(config.databaseUser()).contains("u");
@@ -312,6 +320,8 @@ class ChangesyncConfigTest {
     assertThat(config.backfillMaxPrs()).isEqualTo(6);
     assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofSeconds(7));
     assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(8));
+    assertThat(config.migrate()).isFalse();
+    assertThat(config.logFormat()).isEqualTo(ChangesyncConfig.LogFormat.JSON);
     for (Setting s : Setting.values()) {
       assertThat(ChangesyncConfig.usage()).contains(s.flag()).contains(s.envName());
     }
@@ -466,6 +476,20 @@ class ChangesyncConfigTest {
     assertThat(
             parse(Map.of("CHANGESYNC_DATABASE_URL", "jdbc:postgresql://h/d")).requireDatabaseUrl())
         .isEqualTo("jdbc:postgresql://h/d");
+  }
+
+  @Test
+  void migrateAndLogFormatAreCheckedNamingTheVariable() {
+    ConfigException e =
+        failure(Map.of("CHANGESYNC_MIGRATE", "later", "CHANGESYNC_LOG_FORMAT", "xml"));
+
+    assertThat(e.problems())
+        .containsExactlyInAnyOrder(
+            "CHANGESYNC_MIGRATE: 'later' is not on or off",
+            "CHANGESYNC_LOG_FORMAT: 'xml' is not a log format (text or json)");
+    assertThat(parse(Map.of("CHANGESYNC_MIGRATE", "OFF")).migrate()).isFalse();
+    assertThat(parse(Map.of(), "--log-format", "json").logFormat())
+        .isEqualTo(ChangesyncConfig.LogFormat.JSON);
   }
 
   @Test
