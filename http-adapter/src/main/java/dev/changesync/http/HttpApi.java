@@ -1,0 +1,450 @@
+package dev.changesync.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.changesync.engine.Changesync;
+import dev.changesync.engine.config.Secret;
+import dev.changesync.engine.repo.RepoName;
+import dev.changesync.engine.service.ApiJson;
+import dev.changesync.engine.service.BackfillMode;
+import dev.changesync.engine.service.BadInputException;
+import dev.changesync.engine.service.Inputs;
+import dev.changesync.engine.service.NotConfiguredException;
+import dev.changesync.engine.service.PayloadTooLargeException;
+import dev.changesync.engine.service.ServiceException;
+import dev.changesync.engine.service.UnauthorizedException;
+import dev.changesync.engine.service.UnsupportedMediaTypeException;
+import dev.changesync.engine.service.WebhookIntake;
+import dev.changesync.engine.service.WebhookResult;
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.javalin.json.JavalinJackson;
+import io.javalin.router.Endpoint;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API of SPEC §4 on Javalin: thin handlers that parse, call one engine service and map
+ * the result; every failure becomes {@code {"message": "..."}} with its status in {@link
+ * #errors(RoutesConfig) one place}.
+ *
+ * <p>Order of checks on a route: admin routes check the bearer token first (403 when no admin
+ * token is configured, 401 when it is missing or wrong), then every route parses its path and query
+ * parameters and body (400) before any service runs — nothing reaches SQL or GitHub with a bad
+ * owner, repository or number. The webhook route refuses at once when no secret is configured
+ * (403), then checks the declared length (413) before reading a byte, reads at most {@value
+ * WebhookIntake#MAX_BODY_BYTES} bytes of raw body (413 beyond), and hands the exact bytes to {@link
+ * WebhookIntake}, which verifies the signature before parsing anything (401), then the content type
+ * (415).
+ */
+final class HttpApi {
+
+  private static final Logger log = LoggerFactory.getLogger(HttpApi.class);
+
+  static final String API = "/v1/changes";
+
+  /** Largest JSON body accepted on the admin routes. */
+  static final int MAX_ADMIN_BODY_BYTES = 64 * 1024;
+
+  private static final Set<String> METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
+
+  private final Changesync changesync;
+  private final Optional<Secret> adminToken;
+  private final boolean apiRoutes;
+  private final ServerMetrics metrics;
+  private final ObjectMapper json = ApiJson.newMapper();
+
+  /**
+   * @param apiRoutes false for the worker role: only {@code /healthz}, {@code /readyz} and {@code
+   *     /metrics}
+   */
+  HttpApi(
+      Changesync changesync,
+      Optional<Secret> adminToken,
+      boolean apiRoutes,
+      ServerMetrics metrics) {
+    this.changesync = requireNonNull(changesync, "changesync");
+    this.adminToken = requireNonNull(adminToken, "adminToken");
+    this.apiRoutes = apiRoutes;
+    this.metrics = requireNonNull(metrics, "metrics");
+  }
+
+  /** A Javalin server, not started, bound to {@code host:port} when started. */
+  Javalin create(String host, int port, Duration drainFor) {
+    return Javalin.create(cfg -> configure(cfg, host, port, drainFor));
+  }
+
+  private void configure(JavalinConfig cfg, String host, int port, Duration drainFor) {
+    cfg.jetty.host = host;
+    cfg.jetty.port = port;
+    // Stop accepting at once on stop(), let requests in flight finish for up to drainFor.
+    cfg.jetty.modifyServer(server -> server.setStopTimeout(drainFor.toMillis()));
+    cfg.startup.showJavalinBanner = false;
+    cfg.startup.showOldJavalinVersionWarning = false;
+    cfg.startup.startupWatcherEnabled = false;
+    // The webhook route reads its body itself with the 25 MB cap; nothing else reads more.
+    cfg.http.maxRequestSize = WebhookIntake.MAX_BODY_BYTES;
+    cfg.http.prefer405over404 = true;
+    cfg.jsonMapper(new JavalinJackson(json, false));
+    cfg.requestLogger.http(this::recordRequest);
+
+    RoutesConfig routes = cfg.routes;
+    routes.get("/healthz", this::health);
+    routes.get("/readyz", this::ready);
+    routes.get("/metrics", this::metrics);
+    if (apiRoutes) {
+      String repo = API + "/repos/{owner}/{repo}";
+      routes.get(repo + "/status", this::repositoryStatus);
+      routes.get(repo + "/pulls/{number}/status", this::pullStatus);
+      routes.get(repo + "/pulls/{number}", this::pullSnapshot);
+      routes.get(repo + "/pulls/{number}/files", this::pullFiles);
+      routes.get(API + "/leases", this::leases);
+      routes.get(API + "/leases/events", this::leaseEvents);
+      routes.get(API + "/workers", this::workers);
+      routes.post(repo + "/backfill", this::configureBackfill);
+      routes.post(repo + "/fetch", this::requestFetch);
+      routes.post(API + "/recover", this::recover);
+      routes.post(API + "/leases/release", this::releaseLease);
+      routes.post("/webhooks/github", this::webhook);
+    }
+    errors(routes);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors: the one place where failures become statuses
+  // ---------------------------------------------------------------------------------------------
+
+  private static void errors(RoutesConfig routes) {
+    routes.exception(
+        ServiceException.class,
+        (e, ctx) -> {
+          if (e instanceof UnauthorizedException && ctx.attribute(ADMIN_ROUTE) != null) {
+            ctx.header("WWW-Authenticate", "Bearer realm=\"changesync\"");
+          }
+          error(ctx, e.httpStatus(), e.getMessage());
+        });
+    // Javalin's own: unknown route (404), wrong method (405), body over the limit (413).
+    routes.exception(
+        HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), e.getMessage()));
+    routes.exception(
+        Exception.class,
+        (e, ctx) -> {
+          log.error("{} {} failed", ctx.method().name(), route(ctx), e);
+          error(ctx, 500, "internal server error");
+        });
+  }
+
+  private static void error(Context ctx, int status, String message) {
+    Map<String, String> body = new LinkedHashMap<>();
+    body.put("message", message == null || message.isBlank() ? "error " + status : message);
+    ctx.status(status).json(body);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Health and metrics
+  // ---------------------------------------------------------------------------------------------
+
+  private void health(Context ctx) {
+    ctx.json(Map.of("status", "ok"));
+  }
+
+  private void ready(Context ctx) {
+    Changesync.Readiness readiness = changesync.readiness();
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (readiness.ready()) {
+      body.put("status", "ready");
+    } else {
+      body.put("message", readiness.problem().orElse("not ready"));
+      body.put("status", "not_ready");
+    }
+    body.put("database_reachable", readiness.databaseReachable());
+    body.put("schema_current", readiness.schemaCurrent());
+    ctx.status(readiness.ready() ? 200 : 503).json(body);
+  }
+
+  private void metrics(Context ctx) {
+    ctx.contentType(ServerMetrics.CONTENT_TYPE).result(metrics.scrape());
+  }
+
+  private void recordRequest(Context ctx, Float millis) {
+    String method = ctx.method().name().toUpperCase(Locale.ROOT);
+    long nanos = millis == null ? 0 : (long) (millis.doubleValue() * 1_000_000);
+    metrics.httpRequest(
+        METHODS.contains(method) ? method : "OTHER",
+        route(ctx),
+        ctx.statusCode(),
+        Duration.ofNanos(nanos));
+  }
+
+  /** The matched route template, or {@code unmatched}: never the raw path (unbounded). */
+  private static String route(Context ctx) {
+    Endpoint endpoint = ctx.endpoints().lastHttpEndpoint();
+    return endpoint == null || endpoint.path.isEmpty() ? "unmatched" : endpoint.path;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+  // ---------------------------------------------------------------------------------------------
+
+  private void repositoryStatus(Context ctx) {
+    RepoName name = repoName(ctx);
+    ctx.json(changesync.status().repositoryStatus(name));
+  }
+
+  private void pullStatus(Context ctx) {
+    RepoName name = repoName(ctx);
+    int number = pullNumber(ctx);
+    ctx.json(changesync.status().pullStatus(name, number));
+  }
+
+  private void pullSnapshot(Context ctx) {
+    RepoName name = repoName(ctx);
+    int number = pullNumber(ctx);
+    ctx.json(changesync.status().pullSnapshot(name, number));
+  }
+
+  private void pullFiles(Context ctx) {
+    RepoName name = repoName(ctx);
+    int number = pullNumber(ctx);
+    ctx.json(changesync.status().pullFiles(name, number));
+  }
+
+  private void leases(Context ctx) {
+    boolean staleOnly = flag(ctx, "stale");
+    ctx.json(changesync.leases().leases(staleOnly));
+  }
+
+  private void leaseEvents(Context ctx) {
+    Optional<String> resource = Optional.ofNullable(ctx.queryParam("resource"));
+    int limit = Inputs.eventLimit(ctx.queryParam("limit"));
+    ctx.json(Map.of("events", changesync.leases().events(resource, limit)));
+  }
+
+  private void workers(Context ctx) {
+    ctx.json(changesync.leases().workers());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Admin
+  // ---------------------------------------------------------------------------------------------
+
+  private static final String ADMIN_ROUTE = "changesync.admin-route";
+
+  /**
+   * Checks {@code Authorization: Bearer <token>}: 403 when no admin token is configured, 401 when
+   * the header is missing, malformed or carries another token (compared in constant time).
+   */
+  private void requireAdmin(Context ctx) {
+    ctx.attribute(ADMIN_ROUTE, Boolean.TRUE);
+    Secret token =
+        adminToken.orElseThrow(
+            () ->
+                new NotConfiguredException(
+                    "admin routes are off: no admin token is configured (CHANGESYNC_ADMIN_TOKEN)"));
+    String header = ctx.header("Authorization");
+    if (header == null || header.isBlank()) {
+      throw new UnauthorizedException("missing Authorization header: Bearer <admin token>");
+    }
+    String[] parts = header.strip().split("\\s+", 2);
+    if (parts.length != 2 || !parts[0].equalsIgnoreCase("Bearer")) {
+      throw new UnauthorizedException("Authorization header must be: Bearer <admin token>");
+    }
+    if (!token.matches(parts[1].strip())) {
+      throw new UnauthorizedException("invalid admin token");
+    }
+  }
+
+  private void configureBackfill(Context ctx) {
+    requireAdmin(ctx);
+    RepoName name = repoName(ctx);
+    JsonNode body = jsonBody(ctx);
+    BackfillMode mode = BackfillMode.OPEN_ONLY;
+    JsonNode modeNode = body.path("mode");
+    if (!modeNode.isMissingNode() && !modeNode.isNull()) {
+      if (!modeNode.isTextual()) {
+        throw new BadInputException("mode must be a string: off or open_only");
+      }
+      mode = BackfillMode.parse(modeNode.textValue());
+    }
+    int priority = 0;
+    JsonNode priorityNode = body.path("priority");
+    if (!priorityNode.isMissingNode() && !priorityNode.isNull()) {
+      if (!priorityNode.isIntegralNumber() || !priorityNode.canConvertToInt()) {
+        throw new BadInputException("priority must be a whole number");
+      }
+      priority = priorityNode.intValue();
+    }
+    ctx.json(changesync.admin().configureBackfill(name, mode, priority));
+  }
+
+  private void requestFetch(Context ctx) {
+    requireAdmin(ctx);
+    RepoName name = repoName(ctx);
+    ctx.status(202).json(changesync.admin().requestFetch(name));
+  }
+
+  private void recover(Context ctx) {
+    requireAdmin(ctx);
+    ctx.json(changesync.leases().recover());
+  }
+
+  private void releaseLease(Context ctx) {
+    requireAdmin(ctx);
+    JsonNode body = jsonBody(ctx);
+    String resource = requiredText(body, "resource");
+    String lane = requiredText(body, "lane");
+    String actor = "http-admin@" + ctx.ip();
+    JsonNode actorNode = body.path("actor");
+    if (!actorNode.isMissingNode() && !actorNode.isNull()) {
+      if (!actorNode.isTextual()
+          || actorNode.textValue().isBlank()
+          || actorNode.textValue().length() > 200) {
+        throw new BadInputException("actor must be a string of 1-200 characters");
+      }
+      actor = actorNode.textValue().strip();
+    }
+    ctx.json(changesync.leases().release(resource, lane, actor));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Webhooks
+  // ---------------------------------------------------------------------------------------------
+
+  private void webhook(Context ctx) {
+    WebhookIntake intake = changesync.webhooks();
+    if (!intake.enabled()) {
+      throw new NotConfiguredException(
+          "webhook intake is off: no webhook secret is configured (CHANGESYNC_WEBHOOK_SECRET)");
+    }
+    long declared = ctx.req().getContentLengthLong();
+    if (declared >= 0) {
+      WebhookIntake.checkContentLength(declared);
+    }
+    byte[] body = readBody(ctx, WebhookIntake.MAX_BODY_BYTES);
+    Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    headers.putAll(ctx.headerMap());
+    WebhookResult result = intake.receive(headers, body);
+    ctx.status(result.outcome() == WebhookResult.Outcome.ACCEPTED ? 202 : 200).json(result);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Parsing
+  // ---------------------------------------------------------------------------------------------
+
+  private static RepoName repoName(Context ctx) {
+    return Inputs.repoName(ctx.pathParam("owner"), ctx.pathParam("repo"));
+  }
+
+  private static int pullNumber(Context ctx) {
+    return Inputs.pullNumber(ctx.pathParam("number"));
+  }
+
+  private static boolean flag(Context ctx, String name) {
+    String value = ctx.queryParam(name);
+    if (value == null || value.isBlank()) {
+      return false;
+    }
+    switch (value.strip().toLowerCase(Locale.ROOT)) {
+      case "true", "1", "yes":
+        return true;
+      case "false", "0", "no":
+        return false;
+      default:
+        throw new BadInputException(
+            "invalid " + name + " '" + printable(value) + "': true or false");
+    }
+  }
+
+  /**
+   * The request body as a JSON object: an empty body is {@code {}}; a content type other than
+   * JSON is a 415, a body over {@value #MAX_ADMIN_BODY_BYTES} bytes a 413, anything but a JSON
+   * object a 400.
+   */
+  private JsonNode jsonBody(Context ctx) {
+    String contentType = ctx.contentType();
+    if (contentType != null && !contentType.isBlank()) {
+      String mediaType = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+      if (!mediaType.equals("application/json") && !mediaType.endsWith("+json")) {
+        throw new UnsupportedMediaTypeException(
+            "content type " + printable(mediaType) + " is not supported: send application/json");
+      }
+    }
+    long declared = ctx.req().getContentLengthLong();
+    if (declared > MAX_ADMIN_BODY_BYTES) {
+      throw adminBodyTooLarge();
+    }
+    byte[] bytes = readBody(ctx, MAX_ADMIN_BODY_BYTES);
+    if (bytes.length == 0) {
+      return json.createObjectNode();
+    }
+    JsonNode node;
+    try {
+      node = json.readTree(bytes);
+    } catch (JacksonException e) {
+      throw new BadInputException("body is not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (node == null || node.isMissingNode()) {
+      return json.createObjectNode();
+    }
+    if (!node.isObject()) {
+      throw new BadInputException("body must be a JSON object");
+    }
+    return node;
+  }
+
+  private static PayloadTooLargeException adminBodyTooLarge() {
+    return new PayloadTooLargeException(
+        "body is over the limit of " + MAX_ADMIN_BODY_BYTES + " bytes");
+  }
+
+  private static String requiredText(JsonNode body, String field) {
+    JsonNode node = body.path(field);
+    if (!node.isTextual() || node.textValue().isBlank()) {
+      throw new BadInputException("body needs \"" + field + "\": a non-empty string");
+    }
+    return node.textValue();
+  }
+
+  /**
+   * Reads the raw body, at most {@code limit} bytes: one byte more is a 413 (for bodies sent
+   * without a {@code Content-Length}, such as chunked ones).
+   */
+  private static byte[] readBody(Context ctx, long limit) {
+    try (InputStream in = ctx.req().getInputStream()) {
+      byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+      if (bytes.length > limit) {
+        if (limit == WebhookIntake.MAX_BODY_BYTES) {
+          WebhookIntake.checkContentLength(bytes.length); // throws, in intake's words
+        }
+        throw adminBodyTooLarge();
+      }
+      return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the request body failed", e);
+    }
+  }
+
+  private static String printable(String s) {
+    String cut = s.length() > 120 ? s.substring(0, 120) + "…" : s;
+    return cut.replaceAll("\\p{Cntrl}", "?");
+  }
+}

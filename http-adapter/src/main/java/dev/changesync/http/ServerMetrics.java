@@ -1,0 +1,293 @@
+package dev.changesync.http;
+
+import dev.changesync.engine.github.GitHubListener;
+import dev.changesync.engine.github.RateLimit;
+import dev.changesync.engine.github.RequestKind;
+import dev.changesync.engine.sync.Lane;
+import dev.changesync.engine.sync.PassResult;
+import dev.changesync.engine.sync.SyncListener;
+import dev.changesync.engine.sync.WorkKind;
+import dev.changesync.lease.Lease;
+import dev.changesync.lease.LeaseListener;
+import dev.changesync.lease.LossReason;
+import dev.changesync.lease.RecoveryReport;
+import dev.changesync.lease.RunOutcome;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The server's metrics, in Prometheus text format on {@code GET /metrics}. Fed by the engine's
+ * listeners and by the HTTP layer; every meter has a bounded set of tag values (lanes, request
+ * kinds, route templates — never raw paths or repository names).
+ *
+ * <table>
+ *   <caption>Meters (Prometheus names)</caption>
+ *   <tr><td>{@code changesync_lease_claims_total{lane}}</td><td>free leases claimed</td></tr>
+ *   <tr><td>{@code changesync_lease_reclaims_total{lane}}</td><td>stale leases taken over</td></tr>
+ *   <tr><td>{@code changesync_lease_lost_total{lane,reason}}</td><td>leases a holder found lost
+ *       ({@code reclaimed}, {@code freed}, {@code no_heartbeat})</td></tr>
+ *   <tr><td>{@code changesync_lease_manual_releases_total{lane}}</td><td>released by an
+ *       operator</td></tr>
+ *   <tr><td>{@code changesync_lease_recovered_total{lane}}</td><td>freed by recovery
+ *       passes</td></tr>
+ *   <tr><td>{@code changesync_pass_duration_seconds{lane,kind,outcome}}</td><td>passes by outcome
+ *       ({@code completed}, {@code failed}, {@code lost})</td></tr>
+ *   <tr><td>{@code changesync_worker_loop_failures_total}</td><td>worker loop iterations that
+ *       failed outside a pass</td></tr>
+ *   <tr><td>{@code changesync_github_requests_total{kind,status}}</td><td>GitHub responses by
+ *       request kind and HTTP status ({@code error} for a timeout or network error)</td></tr>
+ *   <tr><td>{@code changesync_github_rate_limit_remaining{resource}}</td><td>as GitHub last
+ *       reported it</td></tr>
+ *   <tr><td>{@code changesync_github_waits_seconds{reason}}</td><td>time the client chose to
+ *       wait (rate limits, backoff)</td></tr>
+ *   <tr><td>{@code changesync_http_requests_seconds{method,route,status}}</td><td>HTTP requests by
+ *       route template ({@code unmatched} for unknown paths)</td></tr>
+ * </table>
+ *
+ * <p>Plus the JVM's memory, GC, threads, CPU and uptime ({@code jvm_*}, {@code process_*}, {@code
+ * system_*}).
+ */
+final class ServerMetrics implements AutoCloseable {
+
+  /** What {@code GET /metrics} answers with: Prometheus text exposition format 0.0.4. */
+  static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+  private final PrometheusMeterRegistry registry;
+  private final JvmGcMetrics gcMetrics;
+  private final Map<String, AtomicLong> rateLimitRemaining = new ConcurrentHashMap<>();
+
+  ServerMetrics() {
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    gcMetrics = new JvmGcMetrics();
+    gcMetrics.bindTo(registry);
+    // Every lease counter from zero, so that rates and alerts work before the first event.
+    for (Lane lane : Lane.values()) {
+      String name = lane.leaseLane();
+      claimsCounter(name);
+      reclaimsCounter(name);
+      manualReleasesCounter(name);
+      for (LossReason reason : LossReason.values()) {
+        lostCounter(name, reason);
+      }
+    }
+  }
+
+  private Counter claimsCounter(String lane) {
+    return Counter.builder("changesync.lease.claims")
+        .description("free leases claimed")
+        .tag("lane", lane)
+        .register(registry);
+  }
+
+  private Counter reclaimsCounter(String lane) {
+    return Counter.builder("changesync.lease.reclaims")
+        .description("stale leases taken over")
+        .tag("lane", lane)
+        .register(registry);
+  }
+
+  private Counter lostCounter(String lane, LossReason reason) {
+    return Counter.builder("changesync.lease.lost")
+        .description("leases their holder found lost")
+        .tag("lane", lane)
+        .tag("reason", lower(reason.name()))
+        .register(registry);
+  }
+
+  private Counter manualReleasesCounter(String lane) {
+    return Counter.builder("changesync.lease.manual.releases")
+        .description("leases released by an operator")
+        .tag("lane", lane)
+        .register(registry);
+  }
+
+  MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Every meter in Prometheus text format. */
+  String scrape() {
+    return registry.scrape();
+  }
+
+  // --- HTTP ------------------------------------------------------------------------------------
+
+  void httpRequest(String method, String route, int status, Duration took) {
+    Timer.builder("changesync.http.requests")
+        .description("HTTP requests by route template and status")
+        .tag("method", method)
+        .tag("route", route)
+        .tag("status", Integer.toString(status))
+        .register(registry)
+        .record(took);
+  }
+
+  // --- leases ----------------------------------------------------------------------------------
+
+  /** Counts lease transitions. */
+  LeaseListener leaseListener() {
+    return new LeaseListener() {
+      @Override
+      public void claimed(Lease lease) {
+        claimsCounter(lease.key().lane()).increment();
+      }
+
+      @Override
+      public void reclaimed(Lease lease, Lease previous) {
+        reclaimsCounter(lease.key().lane()).increment();
+      }
+
+      @Override
+      public void lost(Lease lease, LossReason reason) {
+        lostCounter(lease.key().lane(), reason).increment();
+      }
+
+      @Override
+      public void manuallyReleased(Lease lease, String actor) {
+        manualReleasesCounter(lease.key().lane()).increment();
+      }
+
+      @Override
+      public void recovered(RecoveryReport report) {
+        report
+            .countsByLane()
+            .forEach(
+                (lane, freed) ->
+                    Counter.builder("changesync.lease.recovered")
+                        .description("leases freed by recovery passes")
+                        .tag("lane", lane)
+                        .register(registry)
+                        .increment(freed));
+      }
+    };
+  }
+
+  // --- passes ----------------------------------------------------------------------------------
+
+  /** Times passes by lane, kind and outcome. */
+  SyncListener syncListener() {
+    return new SyncListener() {
+      @Override
+      public void passFinished(PassResult result) {
+        Timer.builder("changesync.pass.duration")
+            .description("sync passes by lane, kind and outcome")
+            .tag("lane", result.lane().leaseLane())
+            .tag("kind", kind(result.kind()))
+            .tag("outcome", outcome(result.outcome()))
+            .register(registry)
+            .record(result.took());
+      }
+
+      @Override
+      public void loopFailed(Throwable error) {
+        Counter.builder("changesync.worker.loop.failures")
+            .description("worker loop iterations that failed outside a pass")
+            .register(registry)
+            .increment();
+      }
+    };
+  }
+
+  private static String kind(WorkKind kind) {
+    return lower(kind.name());
+  }
+
+  private static String outcome(RunOutcome outcome) {
+    if (outcome instanceof RunOutcome.Completed) {
+      return "completed";
+    }
+    if (outcome instanceof RunOutcome.Failed) {
+      return "failed";
+    }
+    return "lost";
+  }
+
+  // --- GitHub ----------------------------------------------------------------------------------
+
+  /** Counts GitHub requests and keeps the rate-limit budget. */
+  GitHubListener gitHubListener() {
+    return new GitHubListener() {
+      @Override
+      public void onResponse(RequestKind kind, int status, Duration took) {
+        githubRequest(kind, Integer.toString(status));
+      }
+
+      @Override
+      public void onNetworkError(RequestKind kind, Exception error, Duration took) {
+        githubRequest(kind, "error");
+      }
+
+      @Override
+      public void onRateLimit(RateLimit rateLimit) {
+        String resource = rateLimit.resource() == null ? "core" : rateLimit.resource();
+        rateLimitRemaining(resource).set(rateLimit.remaining());
+      }
+
+      @Override
+      public void onWait(WaitReason reason, Duration duration) {
+        Timer.builder("changesync.github.waits")
+            .description("time the GitHub client waited before calling again")
+            .tag("reason", lower(reason.name()))
+            .register(registry)
+            .record(duration);
+      }
+    };
+  }
+
+  private void githubRequest(RequestKind kind, String status) {
+    count(
+        "changesync.github.requests",
+        "GitHub requests by kind and status",
+        "kind",
+        lower(kind.name()),
+        "status",
+        status);
+  }
+
+  private AtomicLong rateLimitRemaining(String resource) {
+    return rateLimitRemaining.computeIfAbsent(
+        resource,
+        r -> {
+          AtomicLong value = new AtomicLong();
+          Gauge.builder("changesync.github.rate.limit.remaining", value, AtomicLong::doubleValue)
+              .description("GitHub rate-limit requests left in the window, as last reported")
+              .tag("resource", r)
+              .register(registry);
+          return value;
+        });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private void count(String name, String description, String... tags) {
+    Counter.builder(name).description(description).tags(tags).register(registry).increment();
+  }
+
+  private static String lower(String s) {
+    return s.toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public void close() {
+    gcMetrics.close();
+    registry.close();
+  }
+}
