@@ -1,0 +1,28 @@
+package dev.changesync.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.changesync.engine.service.ApiJson;
+import dev.changesync.migrations.MigrationResult;
+import picocli.CommandLine.Command;
+
+/** {@code changesync migrate}: database mode only. */
+@Command(
+    name = "migrate",
+    description =
+        "Apply pending schema migrations to the database (--database-url or"
+            + " CHANGESYNC_DATABASE_URL). Refuses a schema newer than this build.")
+final class MigrateCommand extends CliCommand {
+
+  @Override
+  public Integer call() throws JsonProcessingException {
+    String jdbcUrl = cli().database(spec.commandLine()).jdbcUrl();
+    MigrationResult result = DatabaseBackend.migrate(jdbcUrl, context());
+    if (json()) {
+      out().println(ApiJson.newMapper().writeValueAsString(result));
+    } else {
+      out().print(Formats.migrated(result, DatabaseBackend.redact(jdbcUrl)));
+    }
+    out().flush();
+    return ExitCodes.OK;
+  }
+}
