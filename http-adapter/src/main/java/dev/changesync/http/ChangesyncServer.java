@@ -247,14 +247,14 @@ public final class ChangesyncServer implements AutoCloseable {
       err.println("changesync: " + e.getMessage());
       return EXIT_CONFIG;
     }
-    Logging.configure(config.logFormat());
+    configureLogging(config.logFormat());
     try {
       serve(config);
       return 0;
     } catch (ConfigException e) {
       err.println("changesync: " + e.getMessage());
       return EXIT_CONFIG;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | LinkageError e) {
       log.error("changesync server could not start", e);
       err.println("changesync: could not start: " + e.getMessage());
       return EXIT_START_FAILED;
@@ -286,6 +286,16 @@ public final class ChangesyncServer implements AutoCloseable {
             "changesync-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     return server;
+  }
+
+  /**
+   * Sets up logging as the server jar does: text or JSON lines ({@code CHANGESYNC_LOG_FORMAT}) on
+   * standard output, INFO and up, libraries at WARN. Does nothing (and returns false) when the JVM
+   * was given {@code -Dlogback.configurationFile=...} or logs through another SLF4J backend. For
+   * {@code main} and {@code changesync serve}; {@link #start} leaves logging alone.
+   */
+  public static boolean configureLogging(ChangesyncConfig.LogFormat format) {
+    return Logging.configure(requireNonNull(format, "format"));
   }
 
   /** The server's usage: how it is run and every setting, with its variable and flag. */
