@@ -76,7 +76,7 @@ final class BackfillCommand extends CliCommand {
         out().print(Formats.backfillConfigured(configured.value(), now()));
         out().flush();
       }
-      return untilStopped(() -> await(backend, configured.value()));
+      return untilStopped(Duration.ofSeconds(10), () -> await(backend, configured.value()));
     }
   }
 

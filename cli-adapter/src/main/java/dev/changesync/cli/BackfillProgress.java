@@ -22,6 +22,7 @@ final class BackfillProgress {
   private final boolean terminal;
   private final InstantSource clock;
 
+  private final Instant startedAt;
   private Instant firstAt; // first observation with a scanned inventory
   private int firstCurrent;
   private String lastLine = "";
@@ -32,6 +33,7 @@ final class BackfillProgress {
     this.out = out;
     this.terminal = terminal;
     this.clock = clock;
+    this.startedAt = clock.instant();
   }
 
   void update(RepositoryStatus s, boolean complete) {
@@ -48,30 +50,49 @@ final class BackfillProgress {
               + s.openPrCurrent()
               + "/"
               + s.openPrTotal()
-              + " open PRs current"
-              + (firstAt == null ? "" : " (waited " + Times.span(Duration.between(firstAt, now)) + ")"));
+              + " open PRs current (waited "
+              + Times.span(Duration.between(startedAt, now))
+              + ")");
       return;
     }
     if (!s.lastError().equals(lastError)) {
       lastError = s.lastError();
       lastError.ifPresent(e -> finish(s.fullName() + ": last error: " + Formats.oneLine(e)));
     }
-    String counts =
-        scanned
-            ? s.openPrCurrent() + "/" + s.openPrTotal() + " open PRs current"
-            : "waiting for the scan of open PRs";
     if (terminal) {
-      draw(s, counts, scanned, now);
-    } else {
-      String line = s.fullName() + ": " + counts + details(s, scanned, now);
-      // A line per change of the counts, not per poll.
-      String key = s.fullName() + ": " + counts + stateOf(s);
-      if (!key.equals(lastLine)) {
-        lastLine = key;
-        out.println(line);
-        out.flush();
-      }
+      draw(s, scanned, now);
+      return;
     }
+    // A line whenever the counts change, not on every poll.
+    String core = s.fullName() + ": " + core(s, scanned);
+    if (!core.equals(lastLine)) {
+      lastLine = core;
+      out.println(core + pace(s, now, ", "));
+      out.flush();
+    }
+  }
+
+  /** The counts: {@code 12/30 open PRs current (40%), 3 stale, 15 missing}. */
+  private static String core(RepositoryStatus s, boolean scanned) {
+    if (!scanned) {
+      return "waiting for the scan of open PRs" + (s.fetchInProgress() ? " (fetch running)" : "");
+    }
+    StringBuilder d = new StringBuilder();
+    d.append(s.openPrCurrent()).append('/').append(s.openPrTotal()).append(" open PRs current");
+    d.append(String.format(Locale.ROOT, " (%d%%)", percent(s)));
+    if (s.openPrStale() > 0 || s.openPrMissing() > 0) {
+      d.append(", ").append(s.openPrStale()).append(" stale, ").append(s.openPrMissing());
+      d.append(" missing");
+    }
+    return d.toString();
+  }
+
+  /** The rate and ETA once there is a rate: {@code , 1.5 PR/s, ETA 12s}. */
+  private String pace(RepositoryStatus s, Instant now, String separator) {
+    StringBuilder d = new StringBuilder();
+    rate(s, now).ifPresent(r -> d.append(separator).append(formatRate(r)));
+    eta(s, now).ifPresent(eta -> d.append(separator).append("ETA ").append(eta));
+    return d.toString();
   }
 
   void stopped(RepositoryStatus s, BackfillMode mode, int priority) {
@@ -85,27 +106,7 @@ final class BackfillProgress {
             + ") and goes on in the workers.");
   }
 
-  private String details(RepositoryStatus s, boolean scanned, Instant now) {
-    if (!scanned) {
-      return s.fetchInProgress() ? " (fetch running)" : "";
-    }
-    StringBuilder d = new StringBuilder();
-    int total = s.openPrTotal();
-    d.append(String.format(Locale.ROOT, " (%d%%)", percent(s)));
-    if (s.openPrStale() > 0 || s.openPrMissing() > 0) {
-      d.append(", ").append(s.openPrStale()).append(" stale, ").append(s.openPrMissing());
-      d.append(" missing");
-    }
-    rate(s, now).ifPresent(r -> d.append(", ").append(formatRate(r)));
-    eta(s, now, total).ifPresent(eta -> d.append(", ETA ").append(eta));
-    return d.toString();
-  }
-
-  private static String stateOf(RepositoryStatus s) {
-    return "|" + s.openPrStale() + "|" + s.openPrMissing() + "|" + s.fetchInProgress();
-  }
-
-  private void draw(RepositoryStatus s, String counts, boolean scanned, Instant now) {
+  private void draw(RepositoryStatus s, boolean scanned, Instant now) {
     StringBuilder line = new StringBuilder(s.fullName()).append(' ');
     if (scanned) {
       int total = s.openPrTotal();
@@ -117,11 +118,10 @@ final class BackfillProgress {
           .append(s.openPrCurrent())
           .append('/')
           .append(total)
-          .append(String.format(Locale.ROOT, " %3d%%", percent(s)));
-      rate(s, now).ifPresent(r -> line.append("  ").append(formatRate(r)));
-      eta(s, now, total).ifPresent(eta -> line.append("  ETA ").append(eta));
+          .append(String.format(Locale.ROOT, " %3d%%", percent(s)))
+          .append(pace(s, now, "  "));
     } else {
-      line.append(counts).append(s.fetchInProgress() ? " (fetch running)" : "");
+      line.append(core(s, false));
     }
     String text = line.toString();
     int pad = Math.max(0, drawnWidth - text.length());
@@ -158,9 +158,9 @@ final class BackfillProgress {
     return Optional.of(done / seconds);
   }
 
-  private Optional<String> eta(RepositoryStatus s, Instant now, int total) {
+  private Optional<String> eta(RepositoryStatus s, Instant now) {
     return rate(s, now)
-        .map(r -> Duration.ofSeconds((long) Math.ceil((total - s.openPrCurrent()) / r)))
+        .map(r -> Duration.ofSeconds((long) Math.ceil((s.openPrTotal() - s.openPrCurrent()) / r)))
         .map(Times::span);
   }
 

@@ -47,6 +47,7 @@ import picocli.CommandLine.Spec;
       FetchCommand.class,
       RecoverCommand.class,
       MigrateCommand.class,
+      ServeCommand.class,
       AutoComplete.GenerateCompletion.class
     },
     footerHeading = "%nWhere answers come from:%n",
@@ -92,6 +93,7 @@ public final class ChangesyncCli implements Callable<Integer> {
   /** A command line for {@code context}: its streams, colours and error handling set. */
   public static CommandLine commandLine(CliContext context) {
     CommandLine cmd = new CommandLine(new ChangesyncCli(context));
+    ServeCommand.addServerSettings(cmd.getSubcommands().get("serve"));
     cmd.getSubcommands()
         .get("generate-completion")
         .getCommandSpec()

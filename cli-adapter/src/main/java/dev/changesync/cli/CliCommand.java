@@ -1,10 +1,12 @@
 package dev.changesync.cli;
 
 import java.io.PrintWriter;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
@@ -65,17 +67,23 @@ abstract class CliCommand implements Callable<Integer> {
 
   /**
    * Runs {@code work} so that Ctrl-C or SIGTERM completes {@link CliContext#stop()} instead of just
-   * ending the process: the work sees the signal, finishes what it prints, and the JVM waits for
-   * that (up to a few seconds) before it exits.
+   * ending the process: the work sees the signal and finishes, the JVM waits for that (up to
+   * {@code finishWithin}) and then exits with the work's exit code — not the 130 or 143 of a
+   * killed process, since the stop was handled.
    */
-  final int untilStopped(Stoppable work) throws Exception {
+  final int untilStopped(Duration finishWithin, Stoppable work) throws Exception {
     CountDownLatch finished = new CountDownLatch(1);
+    AtomicInteger exitCode = new AtomicInteger(ExitCodes.FAILURE);
     Thread hook =
         new Thread(
             () -> {
               context().stop().complete(null);
               try {
-                finished.await(5, TimeUnit.SECONDS);
+                if (finished.await(finishWithin.toMillis(), TimeUnit.MILLISECONDS)) {
+                  context().out().flush();
+                  context().err().flush();
+                  Runtime.getRuntime().halt(exitCode.get());
+                }
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
               }
@@ -83,7 +91,9 @@ abstract class CliCommand implements Callable<Integer> {
             "changesync-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      return work.run();
+      int code = work.run();
+      exitCode.set(code);
+      return code;
     } finally {
       finished.countDown();
       try {

@@ -164,7 +164,7 @@ final class DatabaseBackend implements Backend {
     try {
       value = call.get();
     } catch (UnavailableException e) {
-      throw new CliException("database not reachable at " + where + ": " + e.getMessage(), 1, e);
+      throw new CliException("database not reachable at " + where + ": " + rootMessage(e), 1, e);
     } catch (ServiceException e) {
       throw e;
     } catch (RuntimeException e) {

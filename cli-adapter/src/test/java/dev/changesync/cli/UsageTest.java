@@ -57,6 +57,7 @@ class UsageTest {
             "fetch",
             "recover",
             "migrate",
+            "serve",
             "generate-completion");
   }
 
