@@ -21,6 +21,7 @@ import picocli.CommandLine.ParseResult;
  */
 @Command(
     name = "serve",
+    abbreviateSynopsis = true,
     description = {
       "Start the changesync server here: the HTTP API and the workers, as the server jar does.",
       "Every setting is an environment variable or the flag below (flags win). Ctrl-C or SIGTERM"
