@@ -16,6 +16,7 @@ import dev.changesync.engine.service.NotConfiguredException;
 import dev.changesync.engine.service.PayloadTooLargeException;
 import dev.changesync.engine.service.ServiceException;
 import dev.changesync.engine.service.UnauthorizedException;
+import dev.changesync.engine.service.UnavailableException;
 import dev.changesync.engine.service.UnsupportedMediaTypeException;
 import dev.changesync.engine.service.WebhookIntake;
 import dev.changesync.engine.service.WebhookResult;
@@ -33,6 +34,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -70,6 +72,7 @@ final class HttpApi {
   private final boolean apiRoutes;
   private final ServerMetrics metrics;
   private final ObjectMapper json = ApiJson.newMapper();
+  private volatile String lastReadinessProblem; // null: ready (or never checked)
 
   /**
    * @param apiRoutes false for the worker role: only {@code /healthz}, {@code /readyz} and {@code
@@ -138,6 +141,12 @@ final class HttpApi {
           if (e instanceof UnauthorizedException && ctx.attribute(ADMIN_ROUTE) != null) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"changesync\"");
           }
+          if (e instanceof UnavailableException) {
+            // The cause names the database's host and port: for the log, not for callers.
+            log.warn("{} {}: {}", ctx.method().name(), route(ctx), e.getMessage());
+            error(ctx, e.httpStatus(), "database unavailable");
+            return;
+          }
           error(ctx, e.httpStatus(), e.getMessage());
         });
     // Javalin's own: unknown route (404), wrong method (405), body over the limit (413).
@@ -167,11 +176,25 @@ final class HttpApi {
 
   private void ready(Context ctx) {
     Changesync.Readiness readiness = changesync.readiness();
+    Optional<String> problem = readiness.ready() ? Optional.empty() : readiness.problem();
+    String previous = lastReadinessProblem;
+    if (!Objects.equals(previous, problem.orElse(null))) {
+      lastReadinessProblem = problem.orElse(null);
+      if (problem.isPresent()) {
+        log.warn("not ready: {}", problem.get());
+      } else {
+        log.info("ready again");
+      }
+    }
     Map<String, Object> body = new LinkedHashMap<>();
     if (readiness.ready()) {
       body.put("status", "ready");
+    } else if (!readiness.databaseReachable()) {
+      // The details (host, port, driver message) go to the log, not to callers.
+      body.put("message", "database unreachable");
+      body.put("status", "not_ready");
     } else {
-      body.put("message", readiness.problem().orElse("not ready"));
+      body.put("message", problem.orElse("not ready"));
       body.put("status", "not_ready");
     }
     body.put("database_reachable", readiness.databaseReachable());

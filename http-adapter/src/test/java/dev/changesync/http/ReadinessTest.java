@@ -30,6 +30,8 @@ class ReadinessTest {
   @RegisterExtension
   static final PostgresDatabase db = PostgresDatabase.migratedWith(Migrations::migrate);
 
+  @RegisterExtension static final PostgresDatabase unmigrated = PostgresDatabase.empty();
+
   private ChangesyncServer server;
   private Http http;
 
@@ -82,11 +84,12 @@ class ReadinessTest {
 
     Http.Response away = http.get("/readyz");
     assertThat(away.status()).isEqualTo(503);
-    assertThat(away.message()).contains("database unreachable");
+    assertThat(away.message()).isEqualTo("database unreachable");
     assertThat(away.json().get("database_reachable").asBoolean()).isFalse();
     Http.Response status = http.get("/v1/changes/repos/acme/widgets/status");
     assertThat(status.status()).isEqualTo(503);
-    assertThat(status.message()).startsWith("database unavailable");
+    assertThat(status.message()).isEqualTo("database unavailable");
+    assertThat(away.body() + status.body()).doesNotContain("5432").doesNotContain("127.0.0.1");
     assertThat(http.get("/healthz").status()).as("the process itself is fine").isEqualTo(200);
 
     admin("alter database " + db.databaseName() + " allow_connections true");
@@ -96,6 +99,29 @@ class ReadinessTest {
         .pollInterval(200, MILLISECONDS)
         .until(() -> http.get("/readyz").status() == 200);
     assertThat(http.get("/v1/changes/repos/acme/widgets/status").status()).isEqualTo(200);
+  }
+
+  @Test
+  void readyzIs503WhileTheSchemaIsBehindAndTurns200OnceMigrated() {
+    Map<String, String> env = ReadRoutesTest.env(unmigrated, null);
+    env.put("CHANGESYNC_ROLE", "http");
+    env.put("CHANGESYNC_MIGRATE", "off");
+    try (ChangesyncServer behind = ChangesyncServer.start(ChangesyncConfig.from(env))) {
+      Http behindHttp = new Http(behind.baseUri());
+
+      Http.Response r = behindHttp.get("/readyz");
+      assertThat(r.status()).isEqualTo(503);
+      assertThat(r.json().get("database_reachable").asBoolean()).isTrue();
+      assertThat(r.json().get("schema_current").asBoolean()).isFalse();
+      assertThat(r.message()).isNotBlank();
+
+      Migrations.migrate(unmigrated.dataSource());
+
+      await()
+          .atMost(30, SECONDS)
+          .pollInterval(200, MILLISECONDS)
+          .until(() -> behindHttp.get("/readyz").status() == 200);
+    }
   }
 
   @Test
