@@ -81,6 +81,10 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                and pg_try_advisory_xact_lock(l.liveness_key)))"""
         .formatted(now);
   }
+  // Statements that look a lease up by owner say `owner_id is not distinct from :owner` rather
+  // than `owner_id = :owner`: the latter implies `owner_id is not null`, the predicate of the
+  // partial indexes, and with stale statistics the planner then scans a partial index of every
+  // held lease instead of taking the primary key.
   private static final String LEASE_COLUMNS =
       "resource, lane, owner_id, token, claimed_at, heartbeat_at, expires_at,"
           + " lease_for_us, heartbeat_every_us, stale_after_us";
@@ -447,7 +451,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                stale_at = t.now + least(l.lease_for_us, l.stale_after_us) * interval '1 microsecond',
                holder_clock_skew_us = :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
           from t
-         where l.resource = :resource and l.lane = :lane and l.owner_id = :owner and l.token = :token
+         where l.resource = :resource and l.lane = :lane
+           and l.owner_id is not distinct from :owner and l.token = :token
         returning l.*
       ),
       ev as (
@@ -499,7 +504,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       with t as (select %1$s as now),
       up as (
         update lease set %2$s
-         where resource = :resource and lane = :lane and owner_id = :owner and token = :token
+         where resource = :resource and lane = :lane
+           and owner_id is not distinct from :owner and token = :token
         returning resource
       ),
       ev as (
@@ -519,7 +525,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       with t as (select %1$s as now),
       up as (
         update lease set %2$s
-         where resource = :resource and lane = :lane and owner_id = :owner and token = :token
+         where resource = :resource and lane = :lane
+           and owner_id is not distinct from :owner and token = :token
         returning resource
       )
       insert into lease_event (at, resource, lane, kind, owner_id, token)
@@ -608,7 +615,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private boolean lockIfOwned(Handle h, Lease lease, String lockMode) {
     return h.createQuery(
             "select 1 from lease where resource = :resource and lane = :lane"
-                + " and owner_id = :owner and token = :token "
+                + " and owner_id is not distinct from :owner and token = :token "
                 + lockMode)
         .bind("resource", lease.key().resource())
         .bind("lane", lease.key().lane())
