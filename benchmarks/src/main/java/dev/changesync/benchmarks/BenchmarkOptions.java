@@ -1,0 +1,210 @@
+package dev.changesync.benchmarks;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.Set;
+
+/**
+ * What to run, from the command line. Parsing validates eagerly and names the flag (or environment
+ * variable) and the bad value.
+ *
+ * @param url JDBC URL of the server; the benchmark creates and drops its own database there
+ * @param threads client threads, and the size of the connection pool
+ * @param measureFor how long each scenario is measured
+ * @param warmupFor how long each scenario runs before measuring starts
+ * @param keys distinct lease keys per scenario
+ * @param scenarios the scenarios to run, in {@link Scenario} order
+ * @param pgLimitTps the physical limit measured by {@code pg-limit.sh}, to print the ratio against
+ */
+record BenchmarkOptions(
+    String url,
+    int threads,
+    Duration measureFor,
+    Duration warmupFor,
+    int keys,
+    Set<Scenario> scenarios,
+    OptionalDouble pgLimitTps) {
+
+  /** Environment variable naming the server when {@code --url} is not given. */
+  static final String URL_VARIABLE = "CHANGESYNC_DATABASE_URL";
+
+  private static final Set<String> FLAGS =
+      Set.of(
+          "--url", "--threads", "--seconds", "--warmup", "--keys", "--scenario", "--pg-limit-tps");
+
+  static final String USAGE =
+      """
+      Usage: java -jar changesync-benchmarks.jar [options]
+
+        --url JDBC_URL      PostgreSQL server to benchmark (default: $CHANGESYNC_DATABASE_URL).
+                            A throw-away database changesync_bench_<random> is created there,
+                            migrated, and dropped at the end (also on Ctrl-C).
+        --threads N         client threads = pool size (default 8)
+        --seconds S         measured seconds per scenario (default 15)
+        --warmup S          warm-up seconds per scenario, not measured (default 5)
+        --keys K            distinct lease keys (default 10000, as pg-limit.sh)
+        --scenario NAME     claim-release | heartbeat | claim-next | all (default all);
+                            a comma-separated list runs several
+        --pg-limit-tps TPS  tps printed by pg-limit.sh for the same clients, to print the
+                            ratio claim+release cycles/s / TPS against the 0.4 target
+        --help              this text
+      """;
+
+  /** A benchmark scenario, by its command-line name. */
+  enum Scenario {
+    CLAIM_RELEASE("claim-release"),
+    HEARTBEAT("heartbeat"),
+    CLAIM_NEXT("claim-next");
+
+    private final String cliName;
+
+    Scenario(String cliName) {
+      this.cliName = cliName;
+    }
+
+    String cliName() {
+      return cliName;
+    }
+  }
+
+  BenchmarkOptions {
+    requireNonNull(url, "url");
+    requireNonNull(measureFor, "measureFor");
+    requireNonNull(warmupFor, "warmupFor");
+    if (scenarios.isEmpty()) {
+      throw new IllegalArgumentException("scenarios must not be empty");
+    }
+    scenarios = Collections.unmodifiableSet(EnumSet.copyOf(scenarios));
+    requireNonNull(pgLimitTps, "pgLimitTps");
+  }
+
+  /** True when the arguments ask for the usage text. */
+  static boolean wantsHelp(List<String> args) {
+    return args.contains("--help") || args.contains("-h");
+  }
+
+  /**
+   * Parses {@code --flag value} and {@code --flag=value} arguments.
+   *
+   * @throws IllegalArgumentException naming the flag and the bad value
+   */
+  static BenchmarkOptions parse(List<String> args, Map<String, String> env) {
+    String url = env.get(URL_VARIABLE);
+    String urlSource = URL_VARIABLE;
+    int threads = 8;
+    Duration measureFor = Duration.ofSeconds(15);
+    Duration warmupFor = Duration.ofSeconds(5);
+    int keys = 10_000;
+    Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
+    OptionalDouble pgLimitTps = OptionalDouble.empty();
+
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      String flag = arg;
+      String value;
+      int eq = arg.indexOf('=');
+      if (arg.startsWith("--") && eq > 0) {
+        flag = arg.substring(0, eq);
+        value = arg.substring(eq + 1);
+      } else {
+        value = i + 1 < args.size() ? args.get(i + 1) : null;
+        i++;
+      }
+      if (!FLAGS.contains(flag)) {
+        throw new IllegalArgumentException(
+            "unknown option '" + arg + "' (--help lists the options)");
+      }
+      if (value == null) {
+        throw new IllegalArgumentException(flag + " needs a value");
+      }
+      switch (flag) {
+        case "--url" -> {
+          url = value;
+          urlSource = "--url";
+        }
+        case "--threads" -> threads = intAtLeast(flag, value, 1);
+        case "--seconds" -> measureFor = Duration.ofSeconds(intAtLeast(flag, value, 1));
+        case "--warmup" -> warmupFor = Duration.ofSeconds(intAtLeast(flag, value, 0));
+        case "--keys" -> keys = intAtLeast(flag, value, 1);
+        case "--scenario" -> scenarios = scenarios(value);
+        case "--pg-limit-tps" -> pgLimitTps = OptionalDouble.of(positiveDouble(flag, value));
+        default -> throw new AssertionError(flag);
+      }
+    }
+    if (url == null || url.isBlank()) {
+      throw new IllegalArgumentException(
+          "no database server: pass --url JDBC_URL or set " + URL_VARIABLE);
+    }
+    try {
+      ThrowawayDatabase.maintenanceUrl(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage().replace("--url", urlSource), e);
+    }
+    if (keys <= threads) {
+      // claim-next must always find free work (each thread holds at most one lease), and each
+      // heartbeat thread needs leases of its own.
+      throw new IllegalArgumentException(
+          "--keys (" + keys + ") must be greater than --threads (" + threads + ")");
+    }
+    return new BenchmarkOptions(
+        url, threads, measureFor, warmupFor, keys, scenarios, pgLimitTps);
+  }
+
+  private static Set<Scenario> scenarios(String value) {
+    Set<Scenario> chosen = EnumSet.noneOf(Scenario.class);
+    for (String name : value.split(",")) {
+      String n = name.strip().toLowerCase(Locale.ROOT);
+      if (n.equals("all")) {
+        chosen.addAll(EnumSet.allOf(Scenario.class));
+        continue;
+      }
+      Scenario match = null;
+      for (Scenario s : Scenario.values()) {
+        if (s.cliName().equals(n)) {
+          match = s;
+        }
+      }
+      if (match == null) {
+        throw new IllegalArgumentException(
+            "--scenario: unknown scenario '"
+                + name
+                + "' (claim-release, heartbeat, claim-next or all)");
+      }
+      chosen.add(match);
+    }
+    return chosen;
+  }
+
+  private static int intAtLeast(String flag, String value, int min) {
+    int parsed;
+    try {
+      parsed = Integer.parseInt(value.strip().replace("_", "").replace(",", ""));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be a whole number, got '" + value + "'", e);
+    }
+    if (parsed < min) {
+      throw new IllegalArgumentException(flag + " must be at least " + min + ", got " + parsed);
+    }
+    return parsed;
+  }
+
+  private static double positiveDouble(String flag, String value) {
+    double parsed;
+    try {
+      parsed = Double.parseDouble(value.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be a number, got '" + value + "'", e);
+    }
+    if (!(parsed > 0) || Double.isInfinite(parsed)) {
+      throw new IllegalArgumentException(flag + " must be positive, got " + value);
+    }
+    return parsed;
+  }
+}
