@@ -3,8 +3,6 @@ package dev.changesync.engine.sync;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
-import dev.changesync.engine.github.GhFile;
-import dev.changesync.engine.github.GhPull;
 import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.github.GitHubException;
 import dev.changesync.engine.repo.RepoName;
@@ -13,7 +11,6 @@ import dev.changesync.lease.LeaseLostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -153,23 +150,12 @@ final class BackfillLane {
   private void rebuild(Pass pass, RepoName name, Inventory.WalkRow row) {
     long id = pass.repositoryId();
     pass.checkpoint();
-    GhPull pull = github.pull(name.owner(), name.name(), row.number());
-    boolean open = "open".equals(SnapshotWriter.snapshotState(pull.state()));
-    List<GhFile> files = open ? PullFiles.list(github, pass, name, row.number()) : List.of();
+    PulledPr pulled = PulledPr.fetch(github, pass, name, row.number());
     pass.checkpoint();
     pass.write(
         h -> {
           state.lockState(h, id);
-          if (open) {
-            // When a newer snapshot is already stored (a refresh got there first), leave the row
-            // to the pass that wrote it.
-            if (snapshots.write(h, id, pull, files)) {
-              inventory.upsertFromPull(h, id, pull, false);
-            }
-          } else {
-            snapshots.markClosed(h, id, pull);
-            inventory.delete(h, id, pull.number());
-          }
+          pulled.apply(h, id, snapshots, inventory, false);
           setCursor(h, id, Optional.of(row));
           state.recount(h, id);
           return null;

@@ -3,8 +3,6 @@ package dev.changesync.engine.sync;
 import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.db.DbTime;
-import dev.changesync.engine.github.GhFile;
-import dev.changesync.engine.github.GhPull;
 import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.github.GitHubException;
 import dev.changesync.engine.repo.RepoName;
@@ -131,21 +129,12 @@ final class RefreshLane {
 
   private void refresh(Pass pass, RepoName name, Hint hint) {
     long id = pass.repositoryId();
-    GhPull pull = github.pull(name.owner(), name.name(), hint.number());
-    boolean open = "open".equals(SnapshotWriter.snapshotState(pull.state()));
-    List<GhFile> files = open ? PullFiles.list(github, pass, name, hint.number()) : List.of();
+    PulledPr pulled = PulledPr.fetch(github, pass, name, hint.number());
     pass.checkpoint();
     pass.write(
         h -> {
           state.lockState(h, id);
-          if (open) {
-            if (snapshots.write(h, id, pull, files)) {
-              inventory.upsertFromPull(h, id, pull, true);
-            }
-          } else {
-            snapshots.markClosed(h, id, pull);
-            inventory.delete(h, id, pull.number());
-          }
+          pulled.apply(h, id, snapshots, inventory, true);
           deleteHint(h, id, hint);
           state.recount(h, id);
           return null;

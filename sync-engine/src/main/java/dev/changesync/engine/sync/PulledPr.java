@@ -1,0 +1,49 @@
+package dev.changesync.engine.sync;
+
+import dev.changesync.engine.github.GhFile;
+import dev.changesync.engine.github.GhPull;
+import dev.changesync.engine.github.GitHub;
+import dev.changesync.engine.repo.RepoName;
+import java.util.List;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * One pull request as GitHub shows it now — the PR and, while it is open, its files — ready to
+ * land in its snapshot and inventory row. Refresh and backfill both rebuild PRs this way.
+ */
+record PulledPr(GhPull pull, List<GhFile> files) {
+
+  /** GET the PR, and its files when it is open; checks {@code pass} between pages. */
+  static PulledPr fetch(GitHub github, Pass pass, RepoName name, int number) {
+    GhPull pull = github.pull(name.owner(), name.name(), number);
+    List<GhFile> files =
+        isOpen(pull) ? PullFiles.list(github, pass, name, number) : List.of();
+    return new PulledPr(pull, files);
+  }
+
+  private static boolean isOpen(GhPull pull) {
+    return "open".equals(SnapshotWriter.snapshotState(pull.state()));
+  }
+
+  /**
+   * Writes the snapshot and updates the inventory row: an open PR's row becomes current (inserted
+   * when missing only if {@code insertRow}); a closed PR's snapshot is marked closed and its row
+   * deleted. When a newer snapshot is already stored (another pass got there first), the row is
+   * left to the pass that wrote it. The caller holds the repository's sync-state lock.
+   */
+  void apply(
+      Handle h,
+      long repositoryId,
+      SnapshotWriter snapshots,
+      Inventory inventory,
+      boolean insertRow) {
+    if (isOpen(pull)) {
+      if (snapshots.write(h, repositoryId, pull, files)) {
+        inventory.upsertFromPull(h, repositoryId, pull, insertRow);
+      }
+    } else {
+      snapshots.markClosed(h, repositoryId, pull);
+      inventory.delete(h, repositoryId, pull.number());
+    }
+  }
+}
