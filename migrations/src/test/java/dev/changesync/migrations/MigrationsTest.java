@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.changesync.testkit.PostgresDatabase;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
@@ -30,20 +32,48 @@ class MigrationsTest {
       MigrationResult first = Migrations.migrate(ds);
 
       assertThat(first.previousVersion()).isEmpty();
-      assertThat(first.schemaVersion()).isEqualTo("1");
-      assertThat(first.appliedVersions()).containsExactly("1");
+      assertThat(first.schemaVersion()).isEqualTo("2");
+      assertThat(first.appliedVersions()).containsExactly("1", "2");
       assertThat(first.changed()).isTrue();
 
       MigrationResult again = Migrations.migrate(ds);
 
-      assertThat(again.previousVersion()).contains("1");
-      assertThat(again.schemaVersion()).isEqualTo("1");
+      assertThat(again.previousVersion()).contains("2");
+      assertThat(again.schemaVersion()).isEqualTo("2");
       assertThat(again.appliedVersions()).isEmpty();
       assertThat(again.changed()).isFalse();
 
       Migrations.validate(ds);
       assertThat(Migrations.isCurrent(ds)).isTrue();
-      assertThat(Migrations.currentVersion(ds)).contains("1");
+      assertThat(Migrations.currentVersion(ds)).contains("2");
+    }
+  }
+
+  @Test
+  void upgradesAVersion1DatabaseKeepingItsLeases() throws SQLException {
+    try (PostgresDatabase db = PostgresDatabase.empty().start()) {
+      DataSource ds = db.dataSource();
+      // What the first release of changesync left behind: schema version 1 and a held lease.
+      Flyway.configure().dataSource(ds).locations(Migrations.LOCATION).target("1").load().migrate();
+      execute(
+          ds,
+          "insert into lease (resource, lane, owner_id, worker_name, token, claimed_at,"
+              + " heartbeat_at, expires_at, stale_at, lease_for_us, heartbeat_every_us,"
+              + " stale_after_us) values ('repo:1', 'fetch', 'w:1', 'w', 41, now(), now(),"
+              + " now() + interval '15 minutes', now() + interval '30 seconds', 900000000,"
+              + " 10000000, 30000000)");
+      assertThat(Migrations.isCurrent(ds)).isFalse();
+
+      MigrationResult upgrade = Migrations.migrate(ds);
+
+      assertThat(upgrade.previousVersion()).contains("1");
+      assertThat(upgrade.appliedVersions()).containsExactly("2");
+      assertThat(upgrade.schemaVersion()).isEqualTo("2");
+      assertThat(query(ds, "select owner_id || ' ' || token from lease"))
+          .containsExactly("w:1 41");
+      assertThat(query(ds, "select indexname from pg_indexes where tablename = 'lease'"))
+          .containsExactly("lease_pkey");
+      Migrations.validate(ds);
     }
   }
 
@@ -53,7 +83,7 @@ class MigrationsTest {
       assertThatThrownBy(() -> Migrations.validate(db.dataSource()))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema is not initialised (this changesync build needs version 1); "
+              "database schema is not initialised (this changesync build needs version 2); "
                   + "run `changesync migrate` or start the server with migrations enabled");
     }
   }
@@ -70,7 +100,7 @@ class MigrationsTest {
           .load()
           .migrate();
       String expected =
-          "database schema version 99 is newer than this changesync build supports (1); "
+          "database schema version 99 is newer than this changesync build supports (2); "
               + "upgrade changesync";
 
       assertThatThrownBy(() -> Migrations.migrate(ds))
@@ -93,12 +123,12 @@ class MigrationsTest {
           ds,
           "insert into flyway_schema_history (installed_rank, version, description, type, script, "
               + "checksum, installed_by, execution_time, success) "
-              + "values (2, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
+              + "values (3, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
 
       assertThatThrownBy(() -> Migrations.validate(ds))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema version 7 is newer than this changesync build supports (1); "
+              "database schema version 7 is newer than this changesync build supports (2); "
                   + "upgrade changesync");
       assertThatThrownBy(() -> Migrations.migrate(ds)).isInstanceOf(MigrationException.class);
     }
@@ -156,15 +186,27 @@ class MigrationsTest {
         int applied = 0;
         for (Future<MigrationResult> result : results) {
           MigrationResult r = result.get(60, TimeUnit.SECONDS);
-          assertThat(r.schemaVersion()).isEqualTo("1");
+          assertThat(r.schemaVersion()).isEqualTo("2");
           applied += r.appliedVersions().size();
         }
-        assertThat(applied).isEqualTo(1);
+        assertThat(applied).isEqualTo(2);
       } finally {
         executor.shutdownNow();
       }
       Migrations.validate(ds);
     }
+  }
+
+  static List<String> query(DataSource ds, String sql) throws SQLException {
+    List<String> values = new ArrayList<>();
+    try (Connection c = ds.getConnection();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        values.add(rs.getString(1));
+      }
+    }
+    return values;
   }
 
   static void execute(DataSource ds, String sql) throws SQLException {

@@ -60,6 +60,10 @@ import org.slf4j.LoggerFactory;
  * SHARE} after checking owner and token, run the caller's writes on the same {@link Handle}, and
  * commit. A reclaim has to wait for that lock, so it can never slip in between the check and the
  * commit; a writer whose token has moved on gets {@link LeaseLostException} and writes nothing.
+ *
+ * <p><b>Durability.</b> Every statement that takes or fences a lease waits for its commit to reach
+ * disk. Releases do not, unless {@link Builder#synchronousRelease} says so: losing one in a server
+ * crash only delays the next claim of that lease.
  */
 public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
@@ -97,6 +101,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private final LeaseListener listener;
   private final Duration eventRetention;
   private final long eventCap;
+  private final boolean synchronousRelease;
+  private final String release; // RELEASE_TEMPLATE with this store's commit mode
+  private final String lockForRelease;
 
   private PostgresLeaseStore(Builder builder) {
     this.jdbi = builder.jdbi;
@@ -108,6 +115,12 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     this.listener = LeaseListener.safe(builder.listener);
     this.eventRetention = builder.eventRetention;
     this.eventCap = builder.eventCap;
+    this.synchronousRelease = builder.synchronousRelease;
+    this.release = RELEASE_TEMPLATE.formatted(NOW, FREE_COLUMNS, commitMode(synchronousRelease));
+    this.lockForRelease =
+        "select %s from lease where resource = :resource and lane = :lane"
+                .formatted(commitMode(synchronousRelease))
+            + " and owner_id is not distinct from :owner and token = :token for update";
   }
 
   public static Builder builder(DataSource dataSource) {
@@ -128,6 +141,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     private LeaseListener listener = LeaseListener.NONE;
     private Duration eventRetention = DEFAULT_EVENT_RETENTION;
     private long eventCap = DEFAULT_EVENT_CAP;
+    private boolean synchronousRelease;
 
     private Builder(Jdbi jdbi) {
       this.jdbi = requireNonNull(jdbi, "jdbi");
@@ -189,6 +203,23 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
         throw new IllegalArgumentException("eventCap must be positive, got " + eventCap);
       }
       this.eventCap = eventCap;
+      return this;
+    }
+
+    /**
+     * Whether a release waits for its commit to reach disk. By default it does not: a release
+     * (with its completion updates and its event) commits with {@code synchronous_commit = off},
+     * which halves the WAL flushes of a claim-work-release cycle. That is safe because a release
+     * only ever gives a lease up. If the PostgreSQL server crashes in the fraction of a second
+     * before the release reaches disk, the release is undone: the lease comes back HELD by its old
+     * owner and becomes claimable at stale-after (or at once, when liveness finds its owner gone),
+     * and the completion updates are lost like an unfinished pass, so the work is done again —
+     * never by two workers at once. Claims, heartbeats, manual releases, recovery and guarded
+     * writes always wait for the flush, and a later synchronous commit flushes an earlier
+     * release with it. Set true to make releases wait too.
+     */
+    public Builder synchronousRelease(boolean synchronousRelease) {
+      this.synchronousRelease = synchronousRelease;
       return this;
     }
 
@@ -499,9 +530,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       heartbeat_at = null, expires_at = null, stale_at = null, lease_for_us = null,
       heartbeat_every_us = null, stale_after_us = null, holder_clock_skew_us = null""";
 
-  private static final String RELEASE =
+  private static final String RELEASE_TEMPLATE =
       """
-      with t as (select %1$s as now),
+      with t as (select %1$s as now, %3$s as commit_mode),
       up as (
         update lease set %2$s
          where resource = :resource and lane = :lane
@@ -517,8 +548,17 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
           from t
       )
       select count(*) from up
-      """
-          .formatted(NOW, FREE_COLUMNS);
+      """;
+
+  /**
+   * How a release transaction commits: {@code set_config(..., true)} lasts until the end of the
+   * transaction, so the setting never outlives the release on a pooled connection.
+   */
+  private static String commitMode(boolean synchronous) {
+    return synchronous
+        ? "current_setting('synchronous_commit')"
+        : "set_config('synchronous_commit', 'off', true)";
+  }
 
   private static final String RELEASE_CHECKED =
       """
@@ -543,12 +583,15 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       released =
           jdbi.withHandle(
               h ->
-                  bindLease(bindNow(h.createQuery(RELEASE)), lease).mapTo(Long.class).one() == 1);
+                  bindLease(bindNow(h.createQuery(release)), lease).mapTo(Long.class).one() == 1);
     } else {
       released =
           jdbi.inTransaction(
               h -> {
-                if (!lockIfOwned(h, lease, "for update")) {
+                if (!bindLease(h.createQuery(lockForRelease), lease)
+                    .mapTo(String.class)
+                    .findOne()
+                    .isPresent()) {
                   return false;
                 }
                 try {
@@ -597,7 +640,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     try {
       return jdbi.inTransaction(
           h -> {
-            if (!lockIfOwned(h, lease, "for share")) {
+            if (!lockIfOwned(h, lease)) {
               throw LeaseLostException.of(lease, "owner or token no longer on record");
             }
             return write.write(h);
@@ -612,11 +655,10 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     }
   }
 
-  private boolean lockIfOwned(Handle h, Lease lease, String lockMode) {
+  private boolean lockIfOwned(Handle h, Lease lease) {
     return h.createQuery(
             "select 1 from lease where resource = :resource and lane = :lane"
-                + " and owner_id is not distinct from :owner and token = :token "
-                + lockMode)
+                + " and owner_id is not distinct from :owner and token = :token for share")
         .bind("resource", lease.key().resource())
         .bind("lane", lease.key().lane())
         .bind("owner", lease.owner().toString())

@@ -533,6 +533,56 @@ class PostgresLeaseStoreTest {
     assertThat(events()).isEmpty();
   }
 
+  // --- durability ------------------------------------------------------------------------------
+
+  @Test
+  void releasesCommitWithoutWaitingForTheFlushAndTheSettingEndsWithThem() {
+    // One connection, so that every statement below runs on the connection the releases used.
+    Jdbi single = Jdbi.create(db.newDataSource(1));
+    PostgresLeaseStore byDefault = PostgresLeaseStore.builder(single).clock(clock).build();
+    PostgresLeaseStore synchronous =
+        PostgresLeaseStore.builder(single).clock(clock).synchronousRelease(true).build();
+    List<String> seenByCompletion = new ArrayList<>();
+
+    byDefault.release(
+        claim(byDefault, FETCH, ALICE, LONG),
+        h -> seenByCompletion.add(commitMode(h)));
+    String afterReleaseWithCompletion = single.withHandle(PostgresLeaseStoreTest::commitMode);
+    byDefault.release(claim(byDefault, FETCH, ALICE, LONG));
+    String afterBareRelease = single.withHandle(PostgresLeaseStoreTest::commitMode);
+    synchronous.release(
+        claim(synchronous, FETCH, ALICE, LONG),
+        h -> seenByCompletion.add(commitMode(h)));
+
+    assertThat(seenByCompletion).containsExactly("off", "on");
+    assertThat(afterReleaseWithCompletion).isEqualTo("on");
+    assertThat(afterBareRelease).isEqualTo("on");
+    assertThat(leaseRow(FETCH).get("owner_id")).isNull();
+    assertThat(events())
+        .extracting(e -> e.get("kind"))
+        .containsExactly("claimed", "released", "claimed", "released", "claimed", "released");
+  }
+
+  @Test
+  void aRefusedReleaseWithCompletionWritesNothing() {
+    Lease alices = claim(store, FETCH, ALICE, LONG);
+    clock.advance(LONG.staleAfter());
+    claim(store, FETCH, BOB, LONG);
+
+    boolean released =
+        store.release(alices, h -> h.execute("insert into fence_probe values ('completion')"));
+
+    long probes =
+        jdbi.withHandle(h -> h.select("select count(*) from fence_probe").mapTo(Long.class).one());
+    assertThat(released).isFalse();
+    assertThat(probes).isZero();
+    assertThat(leaseRow(FETCH).get("owner_id")).isEqualTo(BOB.toString());
+  }
+
+  private static String commitMode(org.jdbi.v3.core.Handle h) {
+    return h.select("select current_setting('synchronous_commit')").mapTo(String.class).one();
+  }
+
   @Test
   void transitionsCountHowOftenALeaseChangedHands() {
     Lease alices = claim(store, FETCH, ALICE, LONG);
