@@ -48,7 +48,8 @@ record BenchmarkOptions(
                             migrated, and dropped at the end (also on Ctrl-C).
         --threads N         client threads = pool size (default 8)
         --seconds S         measured seconds per scenario (default 15)
-        --warmup S          warm-up seconds per scenario, not measured (default 5)
+        --warmup S          warm-up seconds per scenario, not measured (default 20; on 2 CPUs
+                            the JIT compiles the client for the first 10-20 s)
         --keys K            distinct lease keys (default 10000, as pg-limit.sh)
         --scenario NAME     claim-release | heartbeat | claim-next | all (default all);
                             a comma-separated list runs several
@@ -100,7 +101,7 @@ record BenchmarkOptions(
     String urlSource = URL_VARIABLE;
     int threads = 8;
     Duration measureFor = Duration.ofSeconds(15);
-    Duration warmupFor = Duration.ofSeconds(5);
+    Duration warmupFor = Duration.ofSeconds(20);
     int keys = 10_000;
     Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
     OptionalDouble pgLimitTps = OptionalDouble.empty();

@@ -21,6 +21,7 @@ class BenchmarkOptionsTest {
     assertThat(options.url()).isEqualTo(URL);
     assertThat(options.threads()).isEqualTo(8);
     assertThat(options.measureFor()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(options.warmupFor()).isEqualTo(Duration.ofSeconds(20));
     assertThat(options.keys()).isEqualTo(10_000);
     assertThat(options.scenarios()).containsExactly(Scenario.values());
     assertThat(options.pgLimitTps()).isEmpty();

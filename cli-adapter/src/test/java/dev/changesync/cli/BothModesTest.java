@@ -129,13 +129,13 @@ class BothModesTest {
 
   @Test
   void readCommandsPrintTheSameJsonInBothModes() throws Exception {
-    PostgresLeaseStore store = PostgresLeaseStore.builder(jdbi).build();
+    PostgresLeaseStore store = PostgresLeaseStore.builder(db.dataSource()).build();
     Lease held =
         claim(store, LeaseKey.of("maintenance", "prune"), new OwnerId("keeper", "k1"));
     MutableClock past = new MutableClock(Instant.now().minus(Duration.ofMinutes(5)));
     Lease stale =
         claim(
-            PostgresLeaseStore.builder(jdbi).clock(past).build(),
+            PostgresLeaseStore.builder(db.dataSource()).clock(past).build(),
             Lanes.key(repoId, Lanes.REFRESH),
             new OwnerId("sleeper", "s1"));
     try {
@@ -246,7 +246,7 @@ class BothModesTest {
   @ParameterizedTest
   @EnumSource(Mode.class)
   void aManualReleaseFencesTheOldOwner(Mode mode) throws Exception {
-    PostgresLeaseStore store = PostgresLeaseStore.builder(jdbi).build();
+    PostgresLeaseStore store = PostgresLeaseStore.builder(db.dataSource()).build();
     OwnerId holder = new OwnerId("holder-" + mode.name().toLowerCase(), "h1");
     LeaseKey key = Lanes.key(repoId, Lanes.FETCH);
     Lease lease = claim(store, key, holder);

@@ -53,7 +53,7 @@ class StatusRenderingTest {
               .repositoryId();
     }
     PostgresLeaseStore store =
-        PostgresLeaseStore.builder(Jdbi.create(db.dataSource())).clock(clock).build();
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
     clock.advance(Duration.ofSeconds(10));
     claim(store, Lanes.key(repoId, Lanes.BACKFILL), new OwnerId("worker-b", "b1"));
     clock.advance(Duration.ofSeconds(40));

@@ -267,7 +267,7 @@ class AdminRoutesTest {
 
   @Test
   void releasingAHeldLeaseBumpsItsTokenAndIsRecorded() {
-    PostgresLeaseStore store = PostgresLeaseStore.builder(jdbi).build();
+    PostgresLeaseStore store = PostgresLeaseStore.builder(db.dataSource()).build();
     OwnerId holder = OwnerId.newIncarnation("somebody-else");
     ClaimResult.Granted granted =
         (ClaimResult.Granted)

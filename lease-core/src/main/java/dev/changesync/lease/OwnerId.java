@@ -3,6 +3,7 @@ package dev.changesync.lease;
 import static com.google.common.base.Preconditions.checkArgument;
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.base.CharMatcher;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -19,12 +20,21 @@ public record OwnerId(String workerName, String incarnation) {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private static final CharMatcher INCARNATION_CHARS =
+      CharMatcher.inRange('0', '9')
+          .or(CharMatcher.inRange('A', 'Z'))
+          .or(CharMatcher.inRange('a', 'z'))
+          .or(CharMatcher.anyOf("_-"))
+          .precomputed();
+
   public OwnerId {
     requireNonNull(workerName, "workerName");
     requireNonNull(incarnation, "incarnation");
     checkArgument(!workerName.isBlank(), "workerName must not be blank");
     checkArgument(
-        incarnation.matches("[0-9A-Za-z_-]{1,64}"),
+        !incarnation.isEmpty()
+            && incarnation.length() <= 64
+            && INCARNATION_CHARS.matchesAllOf(incarnation),
         "incarnation must be 1-64 characters of [0-9A-Za-z_-], got '%s'",
         incarnation);
     // The owner id string is "<workerName>:<incarnation>"; it must fit in 255 characters.

@@ -527,7 +527,7 @@ public final class Changesync implements AutoCloseable {
       opened.push(new Part("the liveness session", session));
     }
     PostgresLeaseStore.Builder storeBuilder =
-        PostgresLeaseStore.builder(jdbi).checkOwnerLiveness(liveness).listener(leaseListener);
+        PostgresLeaseStore.builder(dataSource).checkOwnerLiveness(liveness).listener(leaseListener);
     if (session != null) {
       storeBuilder.liveness(session);
     }

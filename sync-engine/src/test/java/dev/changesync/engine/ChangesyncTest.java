@@ -377,11 +377,11 @@ class ChangesyncTest {
     try (LivenessSession aliveSession = LivenessSession.open(plain, alive)) {
       try (LivenessSession deadSession = LivenessSession.open(plain, dead)) {
         PostgresLeaseStore deadStore =
-            PostgresLeaseStore.builder(jdbi).liveness(deadSession).build();
+            PostgresLeaseStore.builder(db.dataSource()).liveness(deadSession).build();
         assertThat(deadStore.claim(deadKey, dead, policy)).isInstanceOf(ClaimResult.Granted.class);
       } // its process is gone
       PostgresLeaseStore aliveStore =
-          PostgresLeaseStore.builder(jdbi).liveness(aliveSession).build();
+          PostgresLeaseStore.builder(db.dataSource()).liveness(aliveSession).build();
       assertThat(aliveStore.claim(aliveKey, alive, policy)).isInstanceOf(ClaimResult.Granted.class);
       Changesync admin =
           start(

@@ -45,9 +45,14 @@ public final class DbTime {
 
   /** Binds {@code :now}: the injected instant, or null for database time. */
   public <S extends SqlStatement<S>> S bind(S statement) {
-    OffsetDateTime now =
-        clock == null ? null : OffsetDateTime.ofInstant(truncate(clock.instant()), ZoneOffset.UTC);
-    return statement.bindByType("now", now, OffsetDateTime.class);
+    return statement.bindByType("now", boundNow(), OffsetDateTime.class);
+  }
+
+  /** The value of {@code :now}: the injected instant, or null for database time. */
+  public OffsetDateTime boundNow() {
+    return clock == null
+        ? null
+        : OffsetDateTime.ofInstant(truncate(clock.instant()), ZoneOffset.UTC);
   }
 
   /** "Now" as this time authority sees it, read through {@code handle} on database time. */

@@ -102,7 +102,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private final Duration eventRetention;
   private final long eventCap;
   private final boolean synchronousRelease;
-  private final String release; // RELEASE_TEMPLATE with this store's commit mode
+  private final Jdbc jdbc;
+  private final Jdbc.Statement release; // RELEASE_TEMPLATE with this store's commit mode
   private final String lockForRelease;
 
   private PostgresLeaseStore(Builder builder) {
@@ -116,23 +117,27 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     this.eventRetention = builder.eventRetention;
     this.eventCap = builder.eventCap;
     this.synchronousRelease = builder.synchronousRelease;
-    this.release = RELEASE_TEMPLATE.formatted(NOW, FREE_COLUMNS, commitMode(synchronousRelease));
+    this.jdbc = new Jdbc(builder.dataSource);
+    this.release =
+        Jdbc.Statement.of(
+            RELEASE_TEMPLATE.formatted(NOW, FREE_COLUMNS, commitMode(synchronousRelease)));
     this.lockForRelease =
         "select %s from lease where resource = :resource and lane = :lane"
                 .formatted(commitMode(synchronousRelease))
             + " and owner_id is not distinct from :owner and token = :token for update";
   }
 
+  /**
+   * A store on {@code dataSource} (a connection pool: every operation borrows a connection for one
+   * statement or one transaction). {@link #jdbi()} is a JDBI on the same pool.
+   */
   public static Builder builder(DataSource dataSource) {
-    return new Builder(Jdbi.create(requireNonNull(dataSource, "dataSource")));
-  }
-
-  public static Builder builder(Jdbi jdbi) {
-    return new Builder(jdbi);
+    return new Builder(requireNonNull(dataSource, "dataSource"));
   }
 
   /** Builds a {@link PostgresLeaseStore}. */
   public static final class Builder {
+    private final DataSource dataSource;
     private final Jdbi jdbi;
     private InstantSource clock;
     private InstantSource holderClock = InstantSource.system();
@@ -143,8 +148,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     private long eventCap = DEFAULT_EVENT_CAP;
     private boolean synchronousRelease;
 
-    private Builder(Jdbi jdbi) {
-      this.jdbi = requireNonNull(jdbi, "jdbi");
+    private Builder(DataSource dataSource) {
+      this.dataSource = dataSource;
+      this.jdbi = Jdbi.create(dataSource);
     }
 
     /**
@@ -297,19 +303,18 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
               prefixed("up", LEASE_COLUMNS),
               prefixed("prev", LEASE_COLUMNS));
 
+  private static final Jdbc.Statement CLAIM_STATEMENT = Jdbc.Statement.of(CLAIM);
+
   @Override
   public ClaimResult claim(LeaseKey key, OwnerId owner, LeasePolicy policy) {
     requireNonNull(key, "key");
     requireNonNull(owner, "owner");
     requireNonNull(policy, "policy");
     Optional<ClaimRow> row =
-        jdbi.withHandle(
-            h ->
-                bindClaim(h.createQuery(CLAIM), owner, policy)
-                    .bind("resource", key.resource())
-                    .bind("lane", key.lane())
-                    .map(PostgresLeaseStore::claimRow)
-                    .findOne());
+        jdbc.queryFirst(
+            CLAIM_STATEMENT,
+            claimParams(owner, policy).put("resource", key.resource()).put("lane", key.lane()),
+            PostgresLeaseStore::claimRow);
     if (row.isEmpty()) {
       // Another claimer inserted the row after this statement's snapshot and holds it.
       return find(key)
@@ -333,16 +338,23 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     return granted;
   }
 
-  private <S extends SqlStatement<S>> S bindClaim(S statement, OwnerId owner, LeasePolicy policy) {
-    return bindNow(statement)
-        .bind("owner", owner.toString())
-        .bind("worker", owner.workerName())
-        .bind("liveness_key", liveness == null ? null : liveness.keyFor(owner).orElse(null))
-        .bind("liveness", checkOwnerLiveness)
-        .bind("lease_for_us", micros(policy.leaseFor()))
-        .bind("heartbeat_every_us", micros(policy.heartbeatEvery()))
-        .bind("stale_after_us", micros(policy.staleAfter()))
-        .bind("holder_epoch_us", epochMicros(holderClock.instant()));
+  private Jdbc.Params claimParams(OwnerId owner, LeasePolicy policy) {
+    return nowParams()
+        .put("owner", owner.toString())
+        .put("worker", owner.workerName())
+        .put(
+            "liveness_key",
+            liveness == null ? null : liveness.keyFor(owner).orElse(null),
+            Jdbc.Null.BIGINT)
+        .put("liveness", checkOwnerLiveness)
+        .put("lease_for_us", micros(policy.leaseFor()))
+        .put("heartbeat_every_us", micros(policy.heartbeatEvery()))
+        .put("stale_after_us", micros(policy.staleAfter()))
+        .put("holder_epoch_us", epochMicros(holderClock.instant()));
+  }
+
+  private Jdbc.Params nowParams() {
+    return new Jdbc.Params().put("now", time.boundNow(), Jdbc.Null.TIMESTAMPTZ);
   }
 
   private void fireGranted(ClaimResult.Granted granted) {
@@ -415,13 +427,10 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                 reclaimable("t.now"),
                 candidates.orderBy(),
                 prefixed("up", LEASE_COLUMNS));
+    Jdbc.Params params = claimParams(owner, policy).put("lane", lane);
+    candidates.params().forEach(params::put);
     Optional<ClaimRow> row =
-        jdbi.withHandle(
-            h -> {
-              var query = bindClaim(h.createQuery(sql), owner, policy).bind("lane", lane);
-              candidates.params().forEach(query::bind);
-              return query.map(PostgresLeaseStore::claimRow).findOne();
-            });
+        jdbc.queryFirst(Jdbc.Statement.of(sql), params, PostgresLeaseStore::claimRow);
     return row.map(
         r -> {
           ClaimResult.Granted granted =
@@ -499,20 +508,16 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       """
           .formatted(NOW, prefixed("up", LEASE_COLUMNS), prefixed("l", LEASE_COLUMNS));
 
+  private static final Jdbc.Statement HEARTBEAT_STATEMENT = Jdbc.Statement.of(HEARTBEAT);
+
   @Override
   public HeartbeatResult heartbeat(Lease lease) {
     requireNonNull(lease, "lease");
     Optional<ClaimRow> row =
-        jdbi.withHandle(
-            h ->
-                bindNow(h.createQuery(HEARTBEAT))
-                    .bind("resource", lease.key().resource())
-                    .bind("lane", lease.key().lane())
-                    .bind("owner", lease.owner().toString())
-                    .bind("token", lease.token())
-                    .bind("holder_epoch_us", epochMicros(holderClock.instant()))
-                    .map(PostgresLeaseStore::claimRow)
-                    .findOne());
+        jdbc.queryFirst(
+            HEARTBEAT_STATEMENT,
+            leaseParams(lease).put("holder_epoch_us", epochMicros(holderClock.instant())),
+            PostgresLeaseStore::heartbeatRow);
     if (row.isPresent() && row.get().granted()) {
       Lease renewed = row.get().lease().orElseThrow();
       listener.heartbeat(renewed);
@@ -581,9 +586,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     boolean released;
     if (completion == Completion.<Handle>none()) {
       released =
-          jdbi.withHandle(
-              h ->
-                  bindLease(bindNow(h.createQuery(release)), lease).mapTo(Long.class).one() == 1);
+          jdbc.queryFirst(release, leaseParams(lease), (rs, ctx) -> rs.getLong(1))
+                  .orElseThrow()
+              == 1;
     } else {
       released =
           jdbi.inTransaction(
@@ -792,20 +797,19 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   // Reads
   // ---------------------------------------------------------------------------------------------
 
+  private static final Jdbc.Statement FIND_STATEMENT =
+      Jdbc.Statement.of(
+          "select "
+              + LEASE_COLUMNS
+              + " from lease where resource = :resource and lane = :lane and owner_id is not null");
+
   @Override
   public Optional<Lease> find(LeaseKey key) {
     requireNonNull(key, "key");
-    return jdbi.withHandle(
-        h ->
-            h.createQuery(
-                    "select "
-                        + LEASE_COLUMNS
-                        + " from lease where resource = :resource and lane = :lane"
-                        + " and owner_id is not null")
-                .bind("resource", key.resource())
-                .bind("lane", key.lane())
-                .map((rs, ctx) -> lease(rs, ""))
-                .findOne());
+    return jdbc.queryFirst(
+        FIND_STATEMENT,
+        new Jdbc.Params().put("resource", key.resource()).put("lane", key.lane()),
+        (rs, ctx) -> lease(rs, ""));
   }
 
   @Override
@@ -860,12 +864,21 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   /** One row of a claim or heartbeat: the outcome, the lease (if any) and the previous lease. */
   private record ClaimRow(boolean granted, Optional<Lease> lease, Optional<Lease> previous) {}
 
+  /** A row of {@link #HEARTBEAT}: the outcome and the lease, if any. */
+  private static ClaimRow heartbeatRow(ResultSet rs, StatementContext ctx) throws SQLException {
+    boolean renewed = rs.getBoolean(1);
+    Optional<Lease> lease =
+        rs.getString("owner_id") == null ? Optional.empty() : Optional.of(lease(rs, ""));
+    return new ClaimRow(renewed, lease, Optional.empty());
+  }
+
+  /** A row of a claim: the outcome, the lease (if any) and the previous holder's lease. */
   private static ClaimRow claimRow(ResultSet rs, StatementContext ctx) throws SQLException {
     boolean granted = rs.getBoolean(1);
     Optional<Lease> lease =
         rs.getString("owner_id") == null ? Optional.empty() : Optional.of(lease(rs, ""));
     Optional<Lease> previous = Optional.empty();
-    if (granted && hasColumn(rs, "p_owner_id") && rs.getString("p_owner_id") != null) {
+    if (granted && rs.getString("p_owner_id") != null) {
       previous =
           Optional.of(
               new Lease(
@@ -878,16 +891,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                   policy(rs, "p_")));
     }
     return new ClaimRow(granted, lease, previous);
-  }
-
-  private static boolean hasColumn(ResultSet rs, String column) throws SQLException {
-    var meta = rs.getMetaData();
-    for (int i = 1; i <= meta.getColumnCount(); i++) {
-      if (meta.getColumnLabel(i).equals(column)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   static Lease lease(ResultSet rs, String prefix) throws SQLException {
@@ -929,6 +932,14 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     return time.bind(statement);
   }
 
+
+  private Jdbc.Params leaseParams(Lease lease) {
+    return nowParams()
+        .put("resource", lease.key().resource())
+        .put("lane", lease.key().lane())
+        .put("owner", lease.owner().toString())
+        .put("token", lease.token());
+  }
 
   private static <S extends SqlStatement<S>> S bindLease(S statement, Lease lease) {
     return statement

@@ -54,7 +54,7 @@ class LeaseProcessCrashTest {
     jdbi.useHandle(h -> h.execute("create table if not exists fence_probe (marker text not null)"));
     jdbi.useHandle(h -> h.execute("truncate fence_probe"));
     survivorLiveness = LivenessSession.open(db.dataSource(), SURVIVOR);
-    survivor = PostgresLeaseStore.builder(jdbi).liveness(survivorLiveness).build();
+    survivor = PostgresLeaseStore.builder(db.dataSource()).liveness(survivorLiveness).build();
   }
 
   @AfterEach

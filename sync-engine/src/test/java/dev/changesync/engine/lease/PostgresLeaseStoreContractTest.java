@@ -25,7 +25,7 @@ class PostgresLeaseStoreContractTest extends LeaseStoreContract<Handle> {
   protected LeaseStore<Handle> createStore(MutableClock clock, LeaseListener listener) {
     Jdbi jdbi = Jdbi.create(db.dataSource());
     jdbi.useHandle(h -> h.execute("delete from lease; delete from lease_event"));
-    return PostgresLeaseStore.builder(jdbi).clock(clock).listener(listener).build();
+    return PostgresLeaseStore.builder(db.dataSource()).clock(clock).listener(listener).build();
   }
 
   @Override

@@ -66,7 +66,7 @@ class PostgresLeaseStoreTest {
     jdbi = Jdbi.create(db.dataSource());
     jdbi.useHandle(h -> h.execute("create table if not exists fence_probe (marker text not null)"));
     jdbi.useHandle(h -> h.execute("truncate fence_probe"));
-    store = PostgresLeaseStore.builder(jdbi).clock(clock).build();
+    store = PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
   }
 
   @AfterEach
@@ -383,10 +383,10 @@ class PostgresLeaseStoreTest {
 
   @Test
   void aWorkerWhoseLocalClockIsAMinuteAheadCannotStealAFreshLease() {
-    PostgresLeaseStore onDatabaseTime = PostgresLeaseStore.builder(jdbi).build();
+    PostgresLeaseStore onDatabaseTime = PostgresLeaseStore.builder(db.dataSource()).build();
     InstantSource aMinuteAhead = () -> Instant.now().plusSeconds(60);
     PostgresLeaseStore skewed =
-        PostgresLeaseStore.builder(jdbi).holderClock(aMinuteAhead).build();
+        PostgresLeaseStore.builder(db.dataSource()).holderClock(aMinuteAhead).build();
     LeasePolicy shortPolicy = LeasePolicy.ofTtl(ofSeconds(6));
     Lease held = claim(onDatabaseTime, FETCH, ALICE, shortPolicy);
 
@@ -402,7 +402,7 @@ class PostgresLeaseStoreTest {
 
   @Test
   void databaseTimeDecidesWhenNoClockIsInjected() {
-    PostgresLeaseStore onDatabaseTime = PostgresLeaseStore.builder(jdbi).build();
+    PostgresLeaseStore onDatabaseTime = PostgresLeaseStore.builder(db.dataSource()).build();
     Instant databaseNow =
         jdbi.withHandle(h -> h.createQuery("select now()").mapTo(Instant.class).one());
 
@@ -420,12 +420,12 @@ class PostgresLeaseStoreTest {
   void leaseOfAProcessWhoseLivenessLockIsGoneIsReclaimableAtOnce() throws Exception {
     LivenessSession alicesSession = LivenessSession.open(db.dataSource(), ALICE);
     PostgresLeaseStore alicesStore =
-        PostgresLeaseStore.builder(jdbi).clock(clock).liveness(alicesSession).build();
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(alicesSession).build();
     LivenessSession bobsSession = LivenessSession.open(db.dataSource(), BOB);
     closeAfter.add(bobsSession);
     PostgresLeaseStore bobsStore =
-        PostgresLeaseStore.builder(jdbi).clock(clock).liveness(bobsSession).build();
-    PostgresLeaseStore withoutLiveness = PostgresLeaseStore.builder(jdbi).clock(clock).build();
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(bobsSession).build();
+    PostgresLeaseStore withoutLiveness = PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
     Lease alices = claim(alicesStore, FETCH, ALICE, LONG);
 
     assertThat(bobsStore.claim(FETCH, BOB, LONG)).isInstanceOf(ClaimResult.Held.class);
@@ -446,7 +446,7 @@ class PostgresLeaseStoreTest {
   void recoveryFreesLeasesOfDeadOwnersAndEarlierIncarnations() throws Exception {
     LivenessSession alicesSession = LivenessSession.open(db.dataSource(), ALICE);
     PostgresLeaseStore alicesStore =
-        PostgresLeaseStore.builder(jdbi).clock(clock).liveness(alicesSession).build();
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(alicesSession).build();
     claim(alicesStore, FETCH, ALICE, LONG);
     OwnerId bobEarlier = new OwnerId("worker-b", "b0");
     claim(store, BACKFILL, bobEarlier, LONG);
@@ -455,7 +455,7 @@ class PostgresLeaseStoreTest {
     LivenessSession bobsSession = LivenessSession.open(db.dataSource(), BOB);
     closeAfter.add(bobsSession);
     PostgresLeaseStore bobsStore =
-        PostgresLeaseStore.builder(jdbi).clock(clock).liveness(bobsSession).build();
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(bobsSession).build();
 
     RecoveryReport report = bobsStore.recover(BOB);
 
@@ -473,10 +473,10 @@ class PostgresLeaseStoreTest {
   void anAdminStoreWithoutItsOwnSessionStillRecoversLeasesOfDeadOwners() {
     LivenessSession alicesSession = LivenessSession.open(db.dataSource(), ALICE);
     PostgresLeaseStore alicesStore =
-        PostgresLeaseStore.builder(jdbi).clock(clock).liveness(alicesSession).build();
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(alicesSession).build();
     claim(alicesStore, FETCH, ALICE, LONG);
     PostgresLeaseStore admin =
-        PostgresLeaseStore.builder(jdbi).clock(clock).checkOwnerLiveness(true).build();
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).checkOwnerLiveness(true).build();
     assertThat(admin.recover(new OwnerId("admin", "x")).total()).isZero();
 
     alicesSession.close();
@@ -524,7 +524,7 @@ class PostgresLeaseStoreTest {
             "claimed", "reclaimed", "lost", "released", "claimed", "manually_released",
             "claimed", "recovered");
 
-    PostgresLeaseStore capped = PostgresLeaseStore.builder(jdbi).clock(clock).eventCap(3).build();
+    PostgresLeaseStore capped = PostgresLeaseStore.builder(db.dataSource()).clock(clock).eventCap(3).build();
     assertThat(capped.pruneEvents()).isEqualTo(5);
     assertThat(events()).extracting(e -> e.get("kind"))
         .containsExactly("manually_released", "claimed", "recovered");
@@ -538,10 +538,11 @@ class PostgresLeaseStoreTest {
   @Test
   void releasesCommitWithoutWaitingForTheFlushAndTheSettingEndsWithThem() {
     // One connection, so that every statement below runs on the connection the releases used.
-    Jdbi single = Jdbi.create(db.newDataSource(1));
-    PostgresLeaseStore byDefault = PostgresLeaseStore.builder(single).clock(clock).build();
+    HikariDataSource oneConnection = db.newDataSource(1);
+    Jdbi single = Jdbi.create(oneConnection);
+    PostgresLeaseStore byDefault = PostgresLeaseStore.builder(oneConnection).clock(clock).build();
     PostgresLeaseStore synchronous =
-        PostgresLeaseStore.builder(single).clock(clock).synchronousRelease(true).build();
+        PostgresLeaseStore.builder(oneConnection).clock(clock).synchronousRelease(true).build();
     List<String> seenByCompletion = new ArrayList<>();
 
     byDefault.release(

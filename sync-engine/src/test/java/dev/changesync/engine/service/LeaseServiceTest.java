@@ -55,7 +55,7 @@ class LeaseServiceTest {
     jdbi.useHandle(h -> h.execute("create table if not exists fence_probe (marker text not null)"));
     jdbi.useHandle(h -> h.execute("truncate fence_probe"));
     DbTime time = DbTime.injected(clock);
-    store = PostgresLeaseStore.builder(jdbi).clock(clock).build();
+    store = PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
     registry = new WorkerRegistry(jdbi, clock);
     service = new LeaseService(store, registry, time, SELF, Duration.ofMinutes(1));
     repoId =

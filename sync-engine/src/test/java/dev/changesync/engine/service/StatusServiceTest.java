@@ -105,7 +105,7 @@ class StatusServiceTest {
     time = DbTime.injected(clock);
     status = new StatusService(jdbi, time);
     admin = new AdminService(jdbi, time);
-    leases = PostgresLeaseStore.builder(jdbi).clock(clock).build();
+    leases = PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
   }
 
   private Map<String, Object> syncState(long id) {

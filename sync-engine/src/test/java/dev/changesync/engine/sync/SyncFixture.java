@@ -55,7 +55,7 @@ final class SyncFixture implements AutoCloseable {
             .sleeper(clock::advance)
             .build();
     jdbi = Jdbi.create(db.dataSource());
-    store = PostgresLeaseStore.builder(jdbi).clock(clock).build();
+    store = PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
     repositories = new Repositories(jdbi, DbTime.injected(clock));
   }
 

@@ -96,7 +96,7 @@ class WorkerProcessCrashTest {
     fx.fake.latency(Duration.ZERO);
     survivorLiveness = LivenessSession.open(db.dataSource(), OwnerId.newIncarnation("survivor"));
     PostgresLeaseStore survivorStore =
-        PostgresLeaseStore.builder(fx.jdbi).liveness(survivorLiveness).build();
+        PostgresLeaseStore.builder(db.dataSource()).liveness(survivorLiveness).build();
     Worker survivor =
         Worker.builder(survivorStore, fx.github)
             .liveness(survivorLiveness)

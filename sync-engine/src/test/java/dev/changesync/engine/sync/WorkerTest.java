@@ -51,7 +51,7 @@ class WorkerTest {
   void setUp() throws Exception {
     fx = new SyncFixture(db);
     jdbi = fx.jdbi;
-    store = PostgresLeaseStore.builder(jdbi).build(); // database time
+    store = PostgresLeaseStore.builder(db.dataSource()).build(); // database time
     repositories = new Repositories(jdbi, DbTime.database());
   }
 
