@@ -22,6 +22,8 @@ import java.util.Set;
  * @param keys distinct lease keys per scenario
  * @param scenarios the scenarios to run, in {@link Scenario} order
  * @param pgLimitTps the physical limit measured by {@code pg-limit.sh}, to print the ratio against
+ * @param synchronousRelease whether releases wait for their commit to reach disk (the store's
+ *     default is not to)
  */
 record BenchmarkOptions(
     String url,
@@ -30,14 +32,16 @@ record BenchmarkOptions(
     Duration warmupFor,
     int keys,
     Set<Scenario> scenarios,
-    OptionalDouble pgLimitTps) {
+    OptionalDouble pgLimitTps,
+    boolean synchronousRelease) {
 
   /** Environment variable naming the server when {@code --url} is not given. */
   static final String URL_VARIABLE = "CHANGESYNC_DATABASE_URL";
 
   private static final Set<String> FLAGS =
       Set.of(
-          "--url", "--threads", "--seconds", "--warmup", "--keys", "--scenario", "--pg-limit-tps");
+          "--url", "--threads", "--seconds", "--warmup", "--keys", "--scenario", "--pg-limit-tps",
+          "--release-commit");
 
   static final String USAGE =
       """
@@ -55,6 +59,8 @@ record BenchmarkOptions(
                             a comma-separated list runs several
         --pg-limit-tps TPS  tps printed by pg-limit.sh for the same clients, to print the
                             ratio claim+release cycles/s / TPS against the 0.4 target
+        --release-commit M  async | sync: whether releases wait for their commit to reach disk
+                            (default async, as the store's default)
         --help              this text
       """;
 
@@ -105,6 +111,7 @@ record BenchmarkOptions(
     int keys = 10_000;
     Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
     OptionalDouble pgLimitTps = OptionalDouble.empty();
+    boolean synchronousRelease = false;
 
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -136,6 +143,13 @@ record BenchmarkOptions(
         case "--keys" -> keys = intAtLeast(flag, value, 1);
         case "--scenario" -> scenarios = scenarios(value);
         case "--pg-limit-tps" -> pgLimitTps = OptionalDouble.of(positiveDouble(flag, value));
+        case "--release-commit" -> {
+          if (!value.equals("async") && !value.equals("sync")) {
+            throw new IllegalArgumentException(
+                "--release-commit must be async or sync, got '" + value + "'");
+          }
+          synchronousRelease = value.equals("sync");
+        }
         default -> throw new AssertionError(flag);
       }
     }
@@ -155,7 +169,7 @@ record BenchmarkOptions(
           "--keys (" + keys + ") must be greater than --threads (" + threads + ")");
     }
     return new BenchmarkOptions(
-        url, threads, measureFor, warmupFor, keys, scenarios, pgLimitTps);
+        url, threads, measureFor, warmupFor, keys, scenarios, pgLimitTps, synchronousRelease);
   }
 
   private static Set<Scenario> scenarios(String value) {

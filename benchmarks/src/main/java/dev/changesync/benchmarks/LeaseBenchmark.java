@@ -146,7 +146,10 @@ public final class LeaseBenchmark {
     List<LoadRun.Result> results = new ArrayList<>();
     try (HikariDataSource pool = pool(db, "changesync-bench", options.threads());
         Connection monitor = db.connect()) {
-      PostgresLeaseStore store = PostgresLeaseStore.builder(pool).build();
+      PostgresLeaseStore store =
+          PostgresLeaseStore.builder(pool)
+              .synchronousRelease(options.synchronousRelease())
+              .build();
       printServer(monitor);
       LoadRun.Probe probe = () -> sample(monitor);
       for (Scenario scenario : options.scenarios()) {
@@ -313,12 +316,13 @@ public final class LeaseBenchmark {
       throws Exception {
     out.printf(
         Locale.ROOT,
-        "%n-- %s: %d threads, %d s warm-up, %d s measured, %d keys%n",
+        "%n-- %s: %d threads, %d s warm-up, %d s measured, %d keys, %s releases%n",
         name,
         options.threads(),
         options.warmupFor().toSeconds(),
         options.measureFor().toSeconds(),
-        options.keys());
+        options.keys(),
+        options.synchronousRelease() ? "synchronous" : "asynchronous");
     out.flush();
     LoadRun run = new LoadRun(name, options.threads());
     current.set(run);

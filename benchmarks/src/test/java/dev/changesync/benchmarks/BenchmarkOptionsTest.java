@@ -22,6 +22,7 @@ class BenchmarkOptionsTest {
     assertThat(options.threads()).isEqualTo(8);
     assertThat(options.measureFor()).isEqualTo(Duration.ofSeconds(15));
     assertThat(options.warmupFor()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(options.synchronousRelease()).isFalse();
     assertThat(options.keys()).isEqualTo(10_000);
     assertThat(options.scenarios()).containsExactly(Scenario.values());
     assertThat(options.pgLimitTps()).isEmpty();
@@ -43,7 +44,8 @@ class BenchmarkOptionsTest {
                 "--scenario",
                 "claim-next,claim-release",
                 "--pg-limit-tps",
-                "6673.5"),
+                "6673.5",
+                "--release-commit=sync"),
             Map.of());
 
     assertThat(options.url()).isEqualTo("jdbc:postgresql://db/x");
@@ -53,10 +55,13 @@ class BenchmarkOptionsTest {
     assertThat(options.keys()).isEqualTo(1_000);
     assertThat(options.scenarios()).containsExactly(Scenario.CLAIM_RELEASE, Scenario.CLAIM_NEXT);
     assertThat(options.pgLimitTps()).hasValue(6673.5);
+    assertThat(options.synchronousRelease()).isTrue();
   }
 
   @Test
   void badValuesAreRejectedNamingTheFlag() {
+    assertThatThrownBy(() -> BenchmarkOptions.parse(List.of("--release-commit", "later"), ENV))
+        .hasMessage("--release-commit must be async or sync, got 'later'");
     assertThatThrownBy(() -> BenchmarkOptions.parse(List.of("--threads", "0"), ENV))
         .hasMessage("--threads must be at least 1, got 0");
     assertThatThrownBy(() -> BenchmarkOptions.parse(List.of("--seconds", "ten"), ENV))

@@ -200,6 +200,9 @@ class ServerProcessIT {
             });
     assertThat(http.get("/metrics").body())
         .containsPattern("changesync_lease_claims_total\\{lane=\"backfill\"} [1-9]");
+    // The jar's manifest carries the version its worker registers with.
+    assertThat(http.get("/v1/changes/workers").json().findValuesAsText("version"))
+        .containsExactly(System.getProperty("changesync.version"));
 
     // Make the next passes slow, and stop the server while it holds a lease.
     repo.openPrs(20, PrSpec.files(2));

@@ -140,6 +140,7 @@ public final class Changesync implements AutoCloseable {
   private final GitHub givenGitHub;
   private final SyncSettings syncSettings;
   private final boolean liveness;
+  private final boolean synchronousRelease;
   private final boolean runWorkers;
   private final boolean migrateOnStart;
   private final InstantSource clock; // null: database time
@@ -167,6 +168,7 @@ public final class Changesync implements AutoCloseable {
     this.givenGitHub = b.github;
     this.syncSettings = b.syncSettings;
     this.liveness = b.liveness;
+    this.synchronousRelease = b.synchronousRelease;
     this.runWorkers = b.runWorkers;
     this.migrateOnStart = b.migrateOnStart;
     this.clock = b.clock;
@@ -209,7 +211,8 @@ public final class Changesync implements AutoCloseable {
             .runWorkers(config.role().runsWorkers())
             .workerName(config.workerName())
             .syncSettings(config.syncSettings())
-            .liveness(config.liveness());
+            .liveness(config.liveness())
+            .synchronousRelease(config.synchronousRelease());
     b.webhookSecret = config.webhookSecret();
     if (config.githubAuth().isPresent()) {
       b.github(config.requireGitHubSettings());
@@ -229,6 +232,7 @@ public final class Changesync implements AutoCloseable {
     private SyncSettings syncSettings = SyncSettings.defaults();
     private String workerName = ChangesyncConfig.defaultWorkerName();
     private boolean liveness = true;
+    private boolean synchronousRelease;
     private boolean runWorkers = true;
     private boolean migrateOnStart = true;
     private InstantSource clock;
@@ -328,6 +332,15 @@ public final class Changesync implements AutoCloseable {
      */
     public Builder liveness(boolean liveness) {
       this.liveness = liveness;
+      return this;
+    }
+
+    /**
+     * Whether a lease release waits for its commit to reach disk (default off; see {@link
+     * PostgresLeaseStore.Builder#synchronousRelease}).
+     */
+    public Builder synchronousRelease(boolean synchronousRelease) {
+      this.synchronousRelease = synchronousRelease;
       return this;
     }
 
@@ -527,7 +540,10 @@ public final class Changesync implements AutoCloseable {
       opened.push(new Part("the liveness session", session));
     }
     PostgresLeaseStore.Builder storeBuilder =
-        PostgresLeaseStore.builder(dataSource).checkOwnerLiveness(liveness).listener(leaseListener);
+        PostgresLeaseStore.builder(dataSource)
+            .checkOwnerLiveness(liveness)
+            .synchronousRelease(synchronousRelease)
+            .listener(leaseListener);
     if (session != null) {
       storeBuilder.liveness(session);
     }

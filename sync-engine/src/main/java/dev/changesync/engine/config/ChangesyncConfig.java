@@ -95,6 +95,7 @@ public final class ChangesyncConfig {
   private final Optional<Secret> adminToken;
   private final LeasePolicy leasePolicy;
   private final boolean liveness;
+  private final boolean synchronousRelease;
   private final Duration pollEvery;
   private final Duration webhookDebounce;
   private final Duration minFetchInterval;
@@ -122,6 +123,7 @@ public final class ChangesyncConfig {
     this.adminToken = p.adminToken;
     this.leasePolicy = p.leasePolicy;
     this.liveness = p.liveness;
+    this.synchronousRelease = p.synchronousRelease;
     this.pollEvery = p.pollEvery;
     this.webhookDebounce = p.webhookDebounce;
     this.minFetchInterval = p.minFetchInterval;
@@ -194,6 +196,7 @@ public final class ChangesyncConfig {
     Optional<Secret> adminToken;
     LeasePolicy leasePolicy;
     boolean liveness;
+    boolean synchronousRelease;
     Duration pollEvery;
     Duration webhookDebounce;
     Duration minFetchInterval;
@@ -273,6 +276,8 @@ public final class ChangesyncConfig {
       adminToken = secret(Setting.ADMIN_TOKEN);
       leasePolicy = leasePolicy();
       liveness = required(Setting.LIVENESS, v -> onOff(Setting.LIVENESS, v), true);
+      synchronousRelease =
+          required(Setting.RELEASE_COMMIT, v -> synchronousCommit(Setting.RELEASE_COMMIT, v), false);
       pollEvery = duration(Setting.POLL_INTERVAL, false);
       webhookDebounce = duration(Setting.WEBHOOK_DEBOUNCE, true);
       minFetchInterval = duration(Setting.MIN_FETCH_INTERVAL, true);
@@ -380,6 +385,17 @@ public final class ChangesyncConfig {
         }
       }
       return problem(s, "'" + Durations.printable(value) + "' is not a log format (text or json)");
+    }
+
+    private Boolean synchronousCommit(Setting s, String value) {
+      switch (value.toLowerCase(Locale.ROOT)) {
+        case "sync":
+          return true;
+        case "async":
+          return false;
+        default:
+          return problem(s, "'" + Durations.printable(value) + "' is not async or sync");
+      }
     }
 
     private Boolean onOff(Setting s, String value) {
@@ -744,6 +760,14 @@ public final class ChangesyncConfig {
     return liveness;
   }
 
+  /**
+   * {@code CHANGESYNC_RELEASE_COMMIT=sync} (default {@code async}): whether a lease release waits
+   * for its commit to reach disk. See {@code PostgresLeaseStore.Builder#synchronousRelease}.
+   */
+  public boolean synchronousRelease() {
+    return synchronousRelease;
+  }
+
   /** {@code CHANGESYNC_POLL_INTERVAL} (default 5s). */
   public Duration pollEvery() {
     return pollEvery;
@@ -846,6 +870,7 @@ public final class ChangesyncConfig {
             + ", stale after "
             + Durations.format(leasePolicy.staleAfter()));
     out.add("liveness=" + (liveness ? "on" : "off"));
+    out.add("releaseCommit=" + (synchronousRelease ? "sync" : "async"));
     out.add("pollInterval=" + Durations.format(pollEvery));
     out.add("webhookDebounce=" + Durations.format(webhookDebounce));
     out.add("minFetchInterval=" + Durations.format(minFetchInterval));

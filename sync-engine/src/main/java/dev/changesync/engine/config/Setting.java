@@ -29,6 +29,8 @@ public enum Setting {
   HEARTBEAT_INTERVAL(null, false, "lease heartbeat interval (default TTL/6 in [200ms, 10s])"),
   STALE_AFTER(null, false, "lease stale-after (default max(3 x heartbeat, 1s))"),
   LIVENESS("on", false, "on | off: fast crash detection through session advisory locks"),
+  RELEASE_COMMIT(
+      "async", false, "async | sync: whether a lease release waits for its commit to reach disk"),
   POLL_INTERVAL("5s", false, "how often an idle worker looks for work"),
   WEBHOOK_DEBOUNCE("15s", false, "how long a dirty repository waits before its fetch"),
   MIN_FETCH_INTERVAL("1m", false, "least time between two fetches of one repository"),

@@ -94,6 +94,7 @@ class ChangesyncConfigTest {
         .isEqualTo(
             LeasePolicy.of(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofSeconds(30)));
     assertThat(config.liveness()).isTrue();
+    assertThat(config.synchronousRelease()).isFalse();
     assertThat(config.pollEvery()).isEqualTo(Duration.ofSeconds(5));
     assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(15));
     assertThat(config.minFetchInterval()).isEqualTo(Duration.ofMinutes(1));
@@ -497,6 +498,14 @@ class ChangesyncConfigTest {
     assertThat(parse(Map.of("CHANGESYNC_ROLE", "HTTP")).role()).isEqualTo(Role.HTTP);
     assertThat(parse(Map.of("CHANGESYNC_LIVENESS", "true")).liveness()).isTrue();
     assertThat(parse(Map.of("CHANGESYNC_LIVENESS", "OFF")).liveness()).isFalse();
+  }
+
+  @Test
+  void releaseCommitIsAsyncOrSync() {
+    assertThat(parse(Map.of("CHANGESYNC_RELEASE_COMMIT", "SYNC")).synchronousRelease()).isTrue();
+    assertThat(parse(Map.of(), "--release-commit", "async").synchronousRelease()).isFalse();
+    assertThat(failure(Map.of("CHANGESYNC_RELEASE_COMMIT", "on")).problems())
+        .containsExactly("CHANGESYNC_RELEASE_COMMIT: 'on' is not async or sync");
   }
 
   @Test
