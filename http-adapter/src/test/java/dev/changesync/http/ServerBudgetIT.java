@@ -33,12 +33,11 @@ import java.util.regex.Pattern;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The server's budget, measured on the packaged jar (long: minutes; off unless {@code
- * -Dchangesync.budget=true}):
+ * The server's budget, measured on the packaged jar (long: minutes; failsafe runs it only
+ * in the {@code budget} profile, which {@code -Dchangesync.budget=true} turns on):
  *
  * <ol>
  *   <li>Memory: the jar with {@code -Xmx256m} tracks {@value #REPOS} repositories × {@value #PRS}
@@ -54,7 +53,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * report is printed and written to {@code http-adapter/target/server-budget.txt}; the results are
  * in {@code docs/http-benchmarks.md}.
  */
-@EnabledIfSystemProperty(named = "changesync.budget", matches = "true")
 class ServerBudgetIT {
 
   @RegisterExtension static final PostgresDatabase db = PostgresDatabase.empty();
