@@ -219,10 +219,11 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
      * only ever gives a lease up. If the PostgreSQL server crashes in the fraction of a second
      * before the release reaches disk, the release is undone: the lease comes back HELD by its old
      * owner and becomes claimable at stale-after (or at once, when liveness finds its owner gone),
-     * and the completion updates are lost like an unfinished pass, so the work is done again —
-     * never by two workers at once. Claims, heartbeats, manual releases, recovery and guarded
-     * writes always wait for the flush, and a later synchronous commit flushes an earlier
-     * release with it. Set true to make releases wait too.
+     * and the completion updates (changesync's are a pass's finished-at and failure bookkeeping)
+     * are lost as if the pass had not finished, so its work is done again — never by two workers
+     * at once. Claims, heartbeats, manual releases, recovery and guarded writes always wait for
+     * the flush, and a later synchronous commit flushes an earlier release with it. Set true to
+     * make releases wait too.
      */
     public Builder synchronousRelease(boolean synchronousRelease) {
       this.synchronousRelease = synchronousRelease;
