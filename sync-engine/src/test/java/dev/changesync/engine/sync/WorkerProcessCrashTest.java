@@ -4,6 +4,7 @@ import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.changesync.engine.lease.ChildJvm;
 import dev.changesync.engine.lease.LivenessSession;
 import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.engine.repo.Lanes;
@@ -16,18 +17,11 @@ import dev.changesync.testkit.github.FakeRepo;
 import dev.changesync.testkit.github.PrSpec;
 import dev.changesync.testkit.github.RecordedRequest;
 import dev.changesync.testkit.github.RequestKind;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,7 +40,7 @@ class WorkerProcessCrashTest {
   private static final int PULLS = 40;
 
   private SyncFixture fx;
-  private Process child;
+  private ChildJvm child;
   private LivenessSession survivorLiveness;
 
   @BeforeEach
@@ -57,8 +51,7 @@ class WorkerProcessCrashTest {
   @AfterEach
   void tearDown() throws Exception {
     if (child != null) {
-      child.destroyForcibly();
-      child.waitFor(10, SECONDS);
+      child.kill();
     }
     fx.close();
     if (survivorLiveness != null) {
@@ -73,8 +66,10 @@ class WorkerProcessCrashTest {
     fx.fake.latency(Duration.ofMillis(25)); // slow enough to kill it mid-walk
     long id = fx.trackWithBackfill(repo, 0);
 
-    BlockingQueue<String> lines = startChild();
-    String started = lines.poll(60, SECONDS);
+    child =
+        ChildJvm.start(
+            WorkerProcess.class, db.jdbcUrl(), fx.fake.baseUrl(), "crash-test-worker", "1000");
+    String started = child.next(Duration.ofSeconds(60));
     assertThat(started).as("the child worker started").startsWith("STARTED ");
     OwnerId childOwner = OwnerId.parse(started.substring("STARTED ".length()));
     await()
@@ -84,7 +79,7 @@ class WorkerProcessCrashTest {
     Lease held = fx.store.find(Lanes.key(id, Lanes.BACKFILL)).orElseThrow();
     assertThat(held.owner()).isEqualTo(childOwner);
 
-    kill(child);
+    child.signal("KILL");
     // What the dead worker finished: committed snapshots and the cursor it left.
     Set<Integer> finished = currentPulls(id);
     Map<String, Object> left = fx.state(id);
@@ -153,50 +148,5 @@ class WorkerProcessCrashTest {
                     .mapTo(Integer.class)
                     .list());
     return new TreeSet<>(numbers);
-  }
-
-  private BlockingQueue<String> startChild() throws IOException {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-    child =
-        new ProcessBuilder(
-                java.toString(),
-                "-Xmx128m",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                WorkerProcess.class.getName(),
-                db.jdbcUrl(),
-                fx.fake.baseUrl(),
-                "crash-test-worker",
-                "1000")
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Process process = child;
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader out =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = out.readLine()) != null) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                lines.add("EOF " + e.getMessage());
-              }
-            },
-            "worker-process-stdout");
-    reader.setDaemon(true);
-    reader.start();
-    return lines;
-  }
-
-  private static void kill(Process process) throws IOException, InterruptedException {
-    Process kill =
-        new ProcessBuilder("kill", "-KILL", Long.toString(process.pid())).inheritIO().start();
-    assertThat(kill.waitFor()).isZero();
-    assertThat(process.waitFor(10, SECONDS)).isTrue();
   }
 }
