@@ -101,7 +101,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private final LeaseListener listener;
   private final Duration eventRetention;
   private final long eventCap;
-  private final boolean synchronousRelease;
   private final Jdbc jdbc;
   private final Jdbc.Statement release; // RELEASE_TEMPLATE with this store's commit mode
   private final String lockForRelease;
@@ -116,14 +115,11 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     this.listener = LeaseListener.safe(builder.listener);
     this.eventRetention = builder.eventRetention;
     this.eventCap = builder.eventCap;
-    this.synchronousRelease = builder.synchronousRelease;
     this.jdbc = new Jdbc(builder.dataSource);
-    this.release =
-        Jdbc.Statement.of(
-            RELEASE_TEMPLATE.formatted(NOW, FREE_COLUMNS, commitMode(synchronousRelease)));
+    String commitMode = commitMode(builder.synchronousRelease);
+    this.release = Jdbc.Statement.of(RELEASE_TEMPLATE.formatted(NOW, FREE_COLUMNS, commitMode));
     this.lockForRelease =
-        "select %s from lease where resource = :resource and lane = :lane"
-                .formatted(commitMode(synchronousRelease))
+        "select %s from lease where resource = :resource and lane = :lane".formatted(commitMode)
             + " and owner_id is not distinct from :owner and token = :token for update";
   }
 
