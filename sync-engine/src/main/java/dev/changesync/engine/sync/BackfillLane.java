@@ -129,9 +129,10 @@ final class BackfillLane {
         pass.write(
             h -> {
               state.lockState(h, id);
+              SyncState.Bucket before = state.bucket(h, id, row.number());
               inventory.markFailed(h, id, row.number(), error);
               setCursor(h, id, Optional.of(row));
-              state.recount(h, id);
+              state.recountPull(h, id, row.number(), before);
               return null;
             });
         boolean notFound = e instanceof GitHubException g && g.isNotFound();
@@ -155,9 +156,10 @@ final class BackfillLane {
     pass.write(
         h -> {
           state.lockState(h, id);
+          SyncState.Bucket before = state.bucket(h, id, row.number());
           pulled.apply(h, id, snapshots, inventory, false);
           setCursor(h, id, Optional.of(row));
-          state.recount(h, id);
+          state.recountPull(h, id, row.number(), before);
           return null;
         });
   }

@@ -134,9 +134,10 @@ final class RefreshLane {
     pass.write(
         h -> {
           state.lockState(h, id);
+          SyncState.Bucket before = state.bucket(h, id, hint.number());
           pulled.apply(h, id, snapshots, inventory, true);
           deleteHint(h, id, hint);
-          state.recount(h, id);
+          state.recountPull(h, id, hint.number(), before);
           return null;
         });
   }

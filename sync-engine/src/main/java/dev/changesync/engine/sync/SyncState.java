@@ -77,6 +77,76 @@ final class SyncState {
         .execute();
   }
 
+  /** Which of the open-PR counts one PR's inventory row is in. */
+  enum Bucket {
+    /** No inventory row: not counted. */
+    ABSENT,
+    /** Counted in total and current. */
+    CURRENT,
+    /** Counted in total and stale (stale head, stale base, or failed). */
+    STALE,
+    /** Counted in total only: no snapshot yet. */
+    MISSING
+  }
+
+  /**
+   * The bucket of PR {@code number}'s inventory row, which this locks until the transaction ends.
+   * Call it after {@link #lockState}, before changing the row, and pass it to {@link
+   * #recountPull} after.
+   */
+  Bucket bucket(Handle h, long repositoryId, int number) {
+    return h.createQuery(
+            """
+            select case when freshness is null then 'MISSING'
+                        when freshness = 'current' then 'CURRENT'
+                        else 'STALE' end
+              from open_pr where repository_id = :id and number = :number for update
+            """)
+        .bind("id", repositoryId)
+        .bind("number", number)
+        .mapTo(String.class)
+        .findOne()
+        .map(Bucket::valueOf)
+        .orElse(Bucket.ABSENT);
+  }
+
+  /**
+   * Moves PR {@code number} from bucket {@code before} to the bucket its inventory row is in now,
+   * in the open-PR counts: two primary-key lookups instead of the whole inventory that {@link
+   * #recount} reads. Exact because every transaction that changes one PR's row this way holds the
+   * state row ({@link #lockState}) and the PR's row from {@link #bucket} on; the fetch lane's page
+   * writes, which take neither, end with a full {@link #recount} that waits for the state row.
+   */
+  void recountPull(Handle h, long repositoryId, int number, Bucket before) {
+    Bucket after = bucket(h, repositoryId, number);
+    if (after == before) {
+      return;
+    }
+    h.createUpdate(
+            """
+            update repository_sync_state
+               set open_pr_total = open_pr_total + :total,
+                   open_pr_current = open_pr_current + :current,
+                   open_pr_stale = open_pr_stale + :stale
+             where repository_id = :id
+            """)
+        .bind("total", in(after, Bucket.CURRENT, Bucket.STALE, Bucket.MISSING)
+            - in(before, Bucket.CURRENT, Bucket.STALE, Bucket.MISSING))
+        .bind("current", in(after, Bucket.CURRENT) - in(before, Bucket.CURRENT))
+        .bind("stale", in(after, Bucket.STALE) - in(before, Bucket.STALE))
+        .bind("id", repositoryId)
+        .execute();
+  }
+
+  private static int in(Bucket bucket, Bucket... buckets) {
+    for (Bucket b : buckets) {
+      if (bucket == b) {
+        return 1;
+      }
+    }
+    return 0;
+  }
+
   /**
    * Recomputes the open-PR counts of a repository from its inventory rows. Call it after {@link
    * #lockState} in the same transaction, so that it counts every inventory change committed before.
