@@ -3,6 +3,8 @@ package dev.changesync.engine.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.repo.RepoName;
+import dev.changesync.engine.repo.Repositories;
 import dev.changesync.migrations.Migrations;
 import dev.changesync.testkit.PostgresDatabase;
 import java.util.List;
@@ -34,16 +36,7 @@ class SyncStateCountsTest {
   void setUp() throws Exception {
     db.truncateAllTables();
     jdbi = Jdbi.create(db.dataSource());
-    repo =
-        jdbi.withHandle(
-            h -> {
-              long id =
-                  h.select("insert into repository (owner, name) values ('acme', 'widgets') returning id")
-                      .mapTo(Long.class)
-                      .one();
-              h.execute("insert into repository_sync_state (repository_id) values (?)", id);
-              return id;
-            });
+    repo = new Repositories(jdbi, DbTime.database()).track(RepoName.of("acme", "widgets")).id();
   }
 
   @Test
