@@ -37,7 +37,10 @@ final class LeasesCommand extends CliCommand {
             + " heartbeat or guarded write fails. Recorded as a manually_released event."
       })
   static final class Release extends CliCommand {
-    @Parameters(index = "0", paramLabel = "RESOURCE", description = "e.g. repo:42")
+    @Parameters(
+        index = "0",
+        paramLabel = "RESOURCE",
+        description = "repo:42 as `changesync leases` shows it, or the repository's OWNER/REPO")
     String resource;
 
     @Parameters(index = "1", paramLabel = "LANE", description = "fetch, refresh or backfill")
@@ -74,7 +77,7 @@ final class LeasesCommand extends CliCommand {
         index = "0",
         arity = "0..1",
         paramLabel = "RESOURCE",
-        description = "Only this resource's events, e.g. repo:42.")
+        description = "Only this resource's events: repo:42, or the repository's OWNER/REPO.")
     String resource;
 
     @Option(

@@ -147,6 +147,7 @@ class BothModesTest {
       assertSameJson("leases", "--stale");
       assertSameJson("leases", "events");
       assertSameJson("leases", "events", Lanes.resource(repoId), "--limit", "3");
+      assertSameJson("leases", "events", "ACME/widgets", "--limit", "3");
       assertSameJson("workers");
     } finally {
       store.release(held, dev.changesync.lease.Completion.none());
@@ -203,6 +204,10 @@ class BothModesTest {
     CliRunner.Result release = run(mode, "leases", "release", "repo:999999", "fetch");
     assertThat(release.exitCode()).isEqualTo(1);
     assertThat(release.err()).isEqualTo("lease (repo:999999, fetch) is not held by anyone\n");
+
+    CliRunner.Result byName = run(mode, "leases", "release", "acme/nothing", "fetch");
+    assertThat(byName.exitCode()).isEqualTo(1);
+    assertThat(byName.err()).isEqualTo("repository acme/nothing is not tracked\n");
   }
 
   @ParameterizedTest

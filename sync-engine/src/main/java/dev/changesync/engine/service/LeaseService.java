@@ -6,6 +6,8 @@ import dev.changesync.engine.db.DbTime;
 import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.repo.Lanes;
+import dev.changesync.engine.repo.RepoName;
+import dev.changesync.engine.repo.Repositories;
 import dev.changesync.lease.Lease;
 import dev.changesync.lease.LeaseKey;
 import dev.changesync.lease.LeaseState;
@@ -113,7 +115,8 @@ public final class LeaseService {
   public List<LeaseEvent> events(Optional<String> resource, int limit) {
     requireNonNull(resource, "resource");
     int checkedLimit = Inputs.eventLimit(limit);
-    Optional<String> filter = resource.map(String::strip).filter(r -> !r.isEmpty());
+    Optional<String> filter =
+        resource.map(String::strip).filter(r -> !r.isEmpty()).map(this::resolve);
     filter.ifPresent(
         r -> {
           if (r.length() > LeaseKey.MAX_LENGTH) {
@@ -184,7 +187,7 @@ public final class LeaseService {
   public ReleasedLease release(String resource, String lane, String actor) {
     LeaseKey key;
     try {
-      key = LeaseKey.of(resource, lane);
+      key = LeaseKey.of(resource == null ? null : resolve(resource), lane);
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new BadInputException("invalid lease: " + Inputs.printable(e.getMessage()), e);
     }
@@ -225,6 +228,25 @@ public final class LeaseService {
                         f.lease().token(),
                         f.reason().name()))
             .toList());
+  }
+
+  /**
+   * A lease resource as stored ({@code repo:42}); {@code OWNER/REPO} names the repository's
+   * resource, and must be tracked. Anything else is taken as it is.
+   */
+  private String resolve(String resource) {
+    if (resource.startsWith("repo:") || resource.indexOf('/') < 0) {
+      return resource;
+    }
+    RepoName name;
+    try {
+      name = RepoName.parse(resource);
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException("invalid resource: " + Inputs.printable(e.getMessage()), e);
+    }
+    return Database.call(() -> new Repositories(jdbi, time).find(name))
+        .map(repo -> Lanes.resource(repo.id()))
+        .orElseThrow(() -> new NotFoundException("repository " + name + " is not tracked"));
   }
 
   private static Duration micros(long micros) {

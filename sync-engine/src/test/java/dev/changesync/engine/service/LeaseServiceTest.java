@@ -162,6 +162,27 @@ class LeaseServiceTest {
   }
 
   @Test
+  void aTrackedRepositoryCanBeNamedInsteadOfItsResource() {
+    LeaseKey key = Lanes.key(repoId, Lanes.BACKFILL);
+    Lease alice = claim(key, ALICE);
+
+    ReleasedLease released = service.release("Octo/Hello", Lanes.BACKFILL, "admin@ops");
+
+    assertThat(released.resource()).isEqualTo(key.resource());
+    assertThat(released.previousToken()).isEqualTo(alice.token());
+    assertThat(service.events(Optional.of("octo/hello"), 10))
+        .extracting(LeaseEvent::resource, LeaseEvent::kind)
+        .containsExactly(
+            tuple(key.resource(), "manually_released"), tuple(key.resource(), "claimed"));
+    assertThatThrownBy(() -> service.release("octo/elsewhere", Lanes.FETCH, "admin"))
+        .isInstanceOf(NotFoundException.class)
+        .hasMessage("repository octo/elsewhere is not tracked");
+    assertThatThrownBy(() -> service.events(Optional.of("octo/a/b"), 10))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith("invalid resource: expected OWNER/REPO");
+  }
+
+  @Test
   void recoveryFreesStaleLeasesAndCountsThemPerLane() {
     claim(Lanes.key(repoId, Lanes.FETCH), ALICE);
     claim(Lanes.key(repoId, Lanes.BACKFILL), ALICE);
