@@ -273,23 +273,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
          where %2$s
         returning l.*
       ),
-      ev as (
-        insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                 previous_owner_id, previous_token, detail)
-        select up.claimed_at, up.resource, up.lane,
-               case when prev.owner_id is null then 'claimed' else 'reclaimed' end,
-               up.owner_id, up.token, prev.owner_id, prev.token,
-               case when prev.owner_id is null then null
-                    when prev.stale_at <= up.claimed_at then 'previous holder stale'
-                    else 'previous holder''s process is gone' end
-          from up left join prev on true
-      )
-      select true as granted, %3$s,
-             prev.owner_id as p_owner_id, prev.token as p_token, prev.claimed_at as p_claimed_at,
-             prev.heartbeat_at as p_heartbeat_at, prev.expires_at as p_expires_at,
-             prev.lease_for_us as p_lease_for_us, prev.heartbeat_every_us as p_heartbeat_every_us,
-             prev.stale_after_us as p_stale_after_us
-        from up left join prev on true
+      %3$s
       union all
       select false, %4$s, null, null, null, null, null, null, null, null
         from prev where not exists (select 1 from up)
@@ -297,8 +281,37 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
           .formatted(
               NOW,
               reclaimable("excluded.claimed_at"),
-              prefixed("up", LEASE_COLUMNS),
+              claimedEventAndRow("prev", "left join"),
               prefixed("prev", LEASE_COLUMNS));
+
+  /**
+   * The end of a claim statement, after its CTE {@code up} (the claimed lease row) and the CTE
+   * {@code previous} (the row as it was, joined by {@code join}): the {@code claimed} or {@code
+   * reclaimed} event, and the granted row — the lease, then the previous holder's as {@code p_*}.
+   */
+  private static String claimedEventAndRow(String previous, String join) {
+    return """
+        ev as (
+          insert into lease_event (at, resource, lane, kind, owner_id, token,
+                                   previous_owner_id, previous_token, detail)
+          select up.claimed_at, up.resource, up.lane,
+                 case when %1$s.owner_id is null then 'claimed' else 'reclaimed' end,
+                 up.owner_id, up.token, %1$s.owner_id, %1$s.token,
+                 case when %1$s.owner_id is null then null
+                      when %1$s.stale_at <= up.claimed_at then 'previous holder stale'
+                      else 'previous holder''s process is gone' end
+            from up %2$s %1$s on true
+        )
+        select true as granted, %3$s,
+               %1$s.owner_id as p_owner_id, %1$s.token as p_token,
+               %1$s.claimed_at as p_claimed_at, %1$s.heartbeat_at as p_heartbeat_at,
+               %1$s.expires_at as p_expires_at, %1$s.lease_for_us as p_lease_for_us,
+               %1$s.heartbeat_every_us as p_heartbeat_every_us,
+               %1$s.stale_after_us as p_stale_after_us
+          from up %2$s %1$s on true
+        """
+        .formatted(previous, join, prefixed("up", LEASE_COLUMNS));
+  }
 
   private static final Jdbc.Statement CLAIM_STATEMENT = Jdbc.Statement.of(CLAIM);
 
@@ -399,31 +412,14 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
            where l.resource = pick.resource and l.lane = pick.lane
           returning l.*
         ),
-        ev as (
-          insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                   previous_owner_id, previous_token, detail)
-          select up.claimed_at, up.resource, up.lane,
-                 case when pick.owner_id is null then 'claimed' else 'reclaimed' end,
-                 up.owner_id, up.token, pick.owner_id, pick.token,
-                 case when pick.owner_id is null then null
-                      when pick.stale_at <= up.claimed_at then 'previous holder stale'
-                      else 'previous holder''s process is gone' end
-            from up join pick on true
-        )
-        select true as granted, %5$s,
-               pick.owner_id as p_owner_id, pick.token as p_token,
-               pick.claimed_at as p_claimed_at, pick.heartbeat_at as p_heartbeat_at,
-               pick.expires_at as p_expires_at, pick.lease_for_us as p_lease_for_us,
-               pick.heartbeat_every_us as p_heartbeat_every_us,
-               pick.stale_after_us as p_stale_after_us
-          from up join pick on true
+        %5$s
         """
             .formatted(
                 NOW,
                 candidates.sql(),
                 reclaimable("t.now"),
                 candidates.orderBy(),
-                prefixed("up", LEASE_COLUMNS));
+                claimedEventAndRow("pick", "join"));
     Jdbc.Params params = claimParams(owner, policy).put("lane", lane);
     candidates.params().forEach(params::put);
     Optional<ClaimRow> row =

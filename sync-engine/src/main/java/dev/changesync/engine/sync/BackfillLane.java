@@ -71,10 +71,7 @@ final class BackfillLane {
     Start start =
         pass.write(
             h -> {
-              SyncState.RepoRow repo =
-                  state
-                      .repository(h, id)
-                      .orElseThrow(() -> new IllegalStateException("repository " + id + " is gone"));
+              SyncState.RepoRow repo = state.repository(h, id);
               state.started(h, Lane.BACKFILL, id);
               Optional<Inventory.WalkRow> cursor =
                   h.createQuery(
@@ -128,11 +125,9 @@ final class BackfillLane {
         log.info("backfill of PR #{} of repository {} failed: {}", row.number(), id, error);
         pass.write(
             h -> {
-              state.lockState(h, id);
-              SyncState.Bucket before = state.bucket(h, id, row.number());
-              inventory.markFailed(h, id, row.number(), error);
+              state.changePull(
+                  h, id, row.number(), () -> inventory.markFailed(h, id, row.number(), error));
               setCursor(h, id, Optional.of(row));
-              state.recountPull(h, id, row.number(), before);
               return null;
             });
         boolean notFound = e instanceof GitHubException g && g.isNotFound();
@@ -155,11 +150,9 @@ final class BackfillLane {
     pass.checkpoint();
     pass.write(
         h -> {
-          state.lockState(h, id);
-          SyncState.Bucket before = state.bucket(h, id, row.number());
-          pulled.apply(h, id, snapshots, inventory, false);
+          state.changePull(
+              h, id, row.number(), () -> pulled.apply(h, id, snapshots, inventory, false));
           setCursor(h, id, Optional.of(row));
-          state.recountPull(h, id, row.number(), before);
           return null;
         });
   }

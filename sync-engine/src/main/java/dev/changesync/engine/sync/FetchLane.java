@@ -46,10 +46,7 @@ final class FetchLane {
     Start start =
         pass.write(
             h -> {
-              SyncState.RepoRow repo =
-                  state
-                      .repository(h, id)
-                      .orElseThrow(() -> new IllegalStateException("repository " + id + " is gone"));
+              SyncState.RepoRow repo = state.repository(h, id);
               long seq =
                   h.createQuery(
                           "select fetch_request_seq from repository_sync_state"

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.SqlStatement;
 
 /**
  * The open-PR inventory ({@code open_pr}) and the freshness rules.
@@ -75,17 +76,7 @@ final class Inventory {
     }
     PreparedBatch batch = h.prepareBatch(UPSERT_FROM_LISTING);
     for (GhPullSummary pull : page) {
-      time.bind(batch)
-          .bind("repo", repositoryId)
-          .bind("number", pull.number())
-          .bind("github_id", pull.id())
-          .bind("title", pull.title())
-          .bind("draft", pull.draft())
-          .bind("head_sha", pull.headSha())
-          .bind("base_sha", pull.baseSha())
-          .bind("base_ref", pull.baseRef())
-          .bindByType("updated_at", SyncState.offset(pull.updatedAt()), OffsetDateTime.class)
-          .add();
+      bindRow(batch, repositoryId, pull).add();
     }
     batch.execute();
   }
@@ -140,19 +131,24 @@ final class Inventory {
    * was written.
    */
   boolean upsertFromPull(Handle h, long repositoryId, GhPull pull, boolean insert) {
-    return time.bind(h.createUpdate(UPSERT_CURRENT))
-            .bind("repo", repositoryId)
-            .bind("number", pull.number())
-            .bind("github_id", pull.id())
-            .bind("title", pull.title())
-            .bind("draft", pull.draft())
-            .bind("head_sha", pull.headSha())
-            .bind("base_sha", pull.baseSha())
-            .bind("base_ref", pull.baseRef())
-            .bindByType("updated_at", SyncState.offset(pull.updatedAt()), OffsetDateTime.class)
+    return bindRow(h.createUpdate(UPSERT_CURRENT), repositoryId, pull.summary())
             .bind("insert", insert)
             .execute()
         > 0;
+  }
+
+  /** Binds now and the inventory columns GitHub tells about {@code pull}. */
+  private <S extends SqlStatement<S>> S bindRow(S statement, long repositoryId, GhPullSummary pull) {
+    return time.bind(statement)
+        .bind("repo", repositoryId)
+        .bind("number", pull.number())
+        .bind("github_id", pull.id())
+        .bind("title", pull.title())
+        .bind("draft", pull.draft())
+        .bind("head_sha", pull.headSha())
+        .bind("base_sha", pull.baseSha())
+        .bind("base_ref", pull.baseRef())
+        .bindByType("updated_at", SyncState.offset(pull.updatedAt()), OffsetDateTime.class);
   }
 
   /** Deletes the row of a PR that is no longer open. */

@@ -74,10 +74,7 @@ final class RefreshLane {
     Start start =
         pass.write(
             h -> {
-              SyncState.RepoRow repo =
-                  state
-                      .repository(h, id)
-                      .orElseThrow(() -> new IllegalStateException("repository " + id + " is gone"));
+              SyncState.RepoRow repo = state.repository(h, id);
               state.started(h, Lane.REFRESH, id);
               List<Hint> hints =
                   state
@@ -133,11 +130,9 @@ final class RefreshLane {
     pass.checkpoint();
     pass.write(
         h -> {
-          state.lockState(h, id);
-          SyncState.Bucket before = state.bucket(h, id, hint.number());
-          pulled.apply(h, id, snapshots, inventory, true);
+          state.changePull(
+              h, id, hint.number(), () -> pulled.apply(h, id, snapshots, inventory, true));
           deleteHint(h, id, hint);
-          state.recountPull(h, id, hint.number(), before);
           return null;
         });
   }

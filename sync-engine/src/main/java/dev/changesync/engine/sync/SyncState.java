@@ -40,7 +40,8 @@ final class SyncState {
   /** A repository as a pass sees it at its start. */
   record RepoRow(long id, RepoName name, Optional<Long> githubId) {}
 
-  Optional<RepoRow> repository(Handle h, long repositoryId) {
+  /** The repository a pass works on; it is an error for it to be gone (its leases go with it). */
+  RepoRow repository(Handle h, long repositoryId) {
     return h.createQuery("select id, owner, name, github_id from repository where id = :id")
         .bind("id", repositoryId)
         .map(
@@ -49,7 +50,8 @@ final class SyncState {
                     rs.getLong("id"),
                     RepoName.of(rs.getString("owner"), rs.getString("name")),
                     Optional.ofNullable((Long) rs.getObject("github_id"))))
-        .findOne();
+        .findOne()
+        .orElseThrow(() -> new IllegalStateException("repository " + repositoryId + " is gone"));
   }
 
   /** Locks the repository's sync-state row until the transaction ends; false when it is gone. */
@@ -87,6 +89,18 @@ final class SyncState {
     STALE,
     /** Counted in total only: no snapshot yet. */
     MISSING
+  }
+
+  /**
+   * Runs {@code change}, which changes PR {@code number}'s inventory row (and whatever else the
+   * transaction writes), and moves the PR between the open-PR counts accordingly: locks the state
+   * row, then the PR's row, notes its bucket, changes it, and {@link #recountPull}s.
+   */
+  void changePull(Handle h, long repositoryId, int number, Runnable change) {
+    lockState(h, repositoryId);
+    Bucket before = bucket(h, repositoryId, number);
+    change.run();
+    recountPull(h, repositoryId, number, before);
   }
 
   /**

@@ -47,12 +47,7 @@ class SyncStateCountsTest {
         int number = 1 + random.nextInt(6);
         String target = TARGETS.get(random.nextInt(TARGETS.size()));
         jdbi.useTransaction(
-            h -> {
-              state.lockState(h, repo);
-              SyncState.Bucket before = state.bucket(h, repo, number);
-              change(h, number, target);
-              state.recountPull(h, repo, number, before);
-            });
+            h -> state.changePull(h, repo, number, () -> change(h, number, target)));
         String where = "seed " + seed + ", step " + step + ": PR #" + number + " -> " + target;
         assertThat(kept()).as(where).isEqualTo(recounted());
       }
@@ -61,23 +56,13 @@ class SyncStateCountsTest {
   }
 
   @Test
-  void aChangeThatLeavesThePullInItsBucketWritesNoCounts() {
+  void aChangeWithinTheStaleBucketLeavesTheCountsAlone() {
     jdbi.useTransaction(
-        h -> {
-          state.lockState(h, repo);
-          SyncState.Bucket before = state.bucket(h, repo, 7);
-          change(h, 7, "stale_head_changed");
-          state.recountPull(h, repo, 7, before);
-        });
-    jdbi.useTransaction(
-        h -> {
-          state.lockState(h, repo);
-          SyncState.Bucket before = state.bucket(h, repo, 7);
-          assertThat(before).isEqualTo(SyncState.Bucket.STALE);
-          change(h, 7, "failed");
-          state.recountPull(h, repo, 7, before);
-        });
+        h -> state.changePull(h, repo, 7, () -> change(h, 7, "stale_head_changed")));
+    SyncState.Bucket stale = jdbi.inTransaction(h -> state.bucket(h, repo, 7));
+    jdbi.useTransaction(h -> state.changePull(h, repo, 7, () -> change(h, 7, "failed")));
 
+    assertThat(stale).isEqualTo(SyncState.Bucket.STALE);
     assertThat(kept()).containsExactly(1L, 0L, 1L);
   }
 
