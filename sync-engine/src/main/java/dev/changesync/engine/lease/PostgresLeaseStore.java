@@ -103,7 +103,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private final long eventCap;
   private final Jdbc jdbc;
   private final Jdbc.Statement release; // RELEASE_TEMPLATE with this store's commit mode
-  private final String lockForRelease;
+  private final String releaseCommitMode; // a SQL expression; see commitMode()
 
   private PostgresLeaseStore(Builder builder) {
     this.jdbi = builder.jdbi;
@@ -118,9 +118,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     this.jdbc = new Jdbc(builder.dataSource);
     String commitMode = commitMode(builder.synchronousRelease);
     this.release = Jdbc.Statement.of(RELEASE_TEMPLATE.formatted(NOW, FREE_COLUMNS, commitMode));
-    this.lockForRelease =
-        "select %s from lease where resource = :resource and lane = :lane".formatted(commitMode)
-            + " and owner_id is not distinct from :owner and token = :token for update";
+    this.releaseCommitMode = commitMode;
   }
 
   /**
@@ -586,10 +584,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       released =
           jdbi.inTransaction(
               h -> {
-                if (!bindLease(h.createQuery(lockForRelease), lease)
-                    .mapTo(String.class)
-                    .findOne()
-                    .isPresent()) {
+                if (!lockIfOwned(h, lease, releaseCommitMode, "for update")) {
                   return false;
                 }
                 try {
@@ -638,7 +633,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     try {
       return jdbi.inTransaction(
           h -> {
-            if (!lockIfOwned(h, lease)) {
+            if (!lockIfOwned(h, lease, "1", "for share")) {
               throw LeaseLostException.of(lease, "owner or token no longer on record");
             }
             return write.write(h);
@@ -653,15 +648,19 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     }
   }
 
-  private boolean lockIfOwned(Handle h, Lease lease) {
-    return h.createQuery(
-            "select 1 from lease where resource = :resource and lane = :lane"
-                + " and owner_id is not distinct from :owner and token = :token for share")
-        .bind("resource", lease.key().resource())
-        .bind("lane", lease.key().lane())
-        .bind("owner", lease.owner().toString())
-        .bind("token", lease.token())
-        .mapTo(Integer.class)
+  /**
+   * Selects {@code column} from the lease row if {@code lease} still owns it, locking the row
+   * ({@code lockMode}) until the transaction ends. False, locking nothing, when the lease moved on.
+   */
+  private static boolean lockIfOwned(Handle h, Lease lease, String column, String lockMode) {
+    return bindLease(
+            h.createQuery(
+                "select %s from lease where resource = :resource and lane = :lane"
+                        .formatted(column)
+                    + " and owner_id is not distinct from :owner and token = :token "
+                    + lockMode),
+            lease)
+        .mapTo(String.class)
         .findOne()
         .isPresent();
   }
