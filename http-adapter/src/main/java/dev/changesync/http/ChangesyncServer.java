@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@link #start} builds the engine from the configuration with the server's listeners (metrics,
  * and one log line per lease claim, reclaim and loss), starts it — which applies pending schema
  * migrations unless {@code CHANGESYNC_MIGRATE=off}, and starts the workers — then starts the HTTP
- * server. {@link #close()} stops accepting connections, lets requests in flight finish (for up to
+ * server. {@link #close()} stops claiming new work, stops accepting connections, lets requests in flight finish (for up to
  * {@link #HTTP_DRAIN}), then closes the engine: no more claims, running passes get {@code
  * CHANGESYNC_SHUTDOWN_GRACE} to finish, every lease is released. {@link #main} does the same on
  * SIGTERM or SIGINT and then exits with status 0.
@@ -154,8 +154,8 @@ public final class ChangesyncServer implements AutoCloseable {
   }
 
   /**
-   * Stops the server: the HTTP server stops accepting and drains (up to {@link #HTTP_DRAIN}), then
-   * the engine stops its workers (running passes get the shutdown grace), releases every lease and
+   * Stops the server: the workers stop claiming, the HTTP server stops accepting and drains (up to
+   * {@link #HTTP_DRAIN}), then the engine stops its workers (running passes get the shutdown grace), releases every lease and
    * closes its pool. Safe to call more than once and from several threads; a second call waits for
    * the first.
    */
@@ -170,6 +170,8 @@ public final class ChangesyncServer implements AutoCloseable {
     }
     try {
       log.info("changesync server stopping");
+      // No pass may start while requests drain: stop claiming first.
+      changesync.stopClaiming();
       try {
         http.stop();
       } catch (RuntimeException e) {

@@ -38,6 +38,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,8 +98,13 @@ final class HttpApi {
   private void configure(JavalinConfig cfg, String host, int port, Duration drainFor) {
     cfg.jetty.host = host;
     cfg.jetty.port = port;
-    // Stop accepting at once on stop(), let requests in flight finish for up to drainFor.
-    cfg.jetty.modifyServer(server -> server.setStopTimeout(drainFor.toMillis()));
+    // Stop accepting at once on stop(), let requests in flight finish for up to drainFor: Jetty
+    // waits for them only through a GracefulHandler (Javalin puts its servlet context inside it).
+    cfg.jetty.modifyServer(
+        server -> {
+          server.setStopTimeout(drainFor.toMillis());
+          server.setHandler(new GracefulHandler());
+        });
     cfg.startup.showJavalinBanner = false;
     cfg.startup.showOldJavalinVersionWarning = false;
     cfg.startup.startupWatcherEnabled = false;

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * the work is cancelled too, because by then another worker may legitimately reclaim the lease.
  * That deadline runs on a monotonic {@link Ticker}, measured from the <em>start</em> of the last
  * successful heartbeat call (or of the claim), so a slow heartbeat never extends trust. Give the
- * runner a scheduler with at least two threads when heartbeats run on it, so a hung heartbeat call
- * cannot hold back the deadline check.
+ * runner a {@linkplain Builder#heartbeatExecutor heartbeat executor} of its own whenever heartbeats
+ * do I/O: a heartbeat call that hangs on the scheduler's threads holds back the deadline checks
+ * queued behind it, and with them the cancellation at stale-after.
  *
  * <p><b>Cancellation</b> sets the {@link Cancellation} the work checks and interrupts the work's
  * thread. The runner then waits for the work to return: Java cannot stop a thread, which is why

@@ -3,8 +3,6 @@ package dev.changesync.engine;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import dev.changesync.engine.config.ChangesyncConfig;
 import dev.changesync.engine.config.Secret;
 import dev.changesync.engine.db.DbTime;
@@ -35,7 +33,6 @@ import java.util.Optional;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
 import org.postgresql.Driver;
-import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,15 +80,18 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Connections and liveness</h2>
  *
- * Given {@link Builder#jdbcUrl}, changesync owns a HikariCP pool of one connection per worker
- * thread, two for the heartbeats and the worker's maintenance, and {@value #SERVICE_CONNECTIONS}
- * for the services (HTTP requests, CLI commands, readiness checks). Given a {@link
- * Builder#dataSource}, it uses that as is and never closes it.
+ * Given {@link Builder#jdbcUrl}, changesync owns three HikariCP pools, so that no kind of user can
+ * starve another: one for the services (HTTP requests, CLI commands, webhooks, readiness checks),
+ * one for the workers' claims, passes and maintenance, and one for heartbeats alone, whose
+ * statement and socket timeouts are below stale-after (see {@code OwnedPools}). Given a {@link
+ * Builder#dataSource}, it uses that for everything, as is, and never closes it; the lease runner
+ * still cancels a pass at stale-after when its heartbeats hang, but a hung heartbeat call then
+ * returns only when that pool's own timeouts say so.
  *
  * <p>With liveness on (the default) a worker process holds a PostgreSQL session-level advisory lock
  * for as long as it runs, so that other workers can take over its leases the moment it dies rather
  * than after stale-after. That lock lives on a dedicated connection, outside the pool: with a JDBC
- * URL a plain {@link PGSimpleDataSource} connection; with only a {@code DataSource}, one connection
+ * URL a plain connection; with only a {@code DataSource}, one connection
  * borrowed from it for the life of the process — so size such a pool one larger, and do not let it
  * flag that connection as a leak. Either way it needs real sessions: behind a pooler in transaction
  * mode (PgBouncer and the like) the lock proves nothing, and liveness must be off — dead workers'
@@ -106,15 +106,6 @@ import org.slf4j.LoggerFactory;
 public final class Changesync implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Changesync.class);
-
-  /** Connections an owned pool keeps for the services, beside those of the workers. */
-  static final int SERVICE_CONNECTIONS = 4;
-
-  /** Connections an owned pool keeps for a worker's heartbeats and maintenance. */
-  static final int WORKER_SUPPORT_CONNECTIONS = 2;
-
-  /** How long an owned pool waits for a free connection before the caller gets an error. */
-  static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(5);
 
   /** How long {@link #readiness()} trusts a schema check that found the schema current. */
   static final Duration SCHEMA_CURRENT_CACHED_FOR = Duration.ofSeconds(30);
@@ -446,8 +437,8 @@ public final class Changesync implements AutoCloseable {
 
   /** What a started instance runs; immutable once built. */
   private record Running(
-      DataSource dataSource,
-      HikariDataSource ownedPool, // null: the caller's DataSource
+      DataSource dataSource, // the services'
+      OwnedPools ownedPools, // null: the caller's DataSource
       Jdbi jdbi,
       LivenessSession livenessSession, // null: liveness off or no workers
       Worker worker, // null: no workers
@@ -502,11 +493,13 @@ public final class Changesync implements AutoCloseable {
 
   private Running open(Deque<Part> opened) {
     DataSource dataSource = givenDataSource;
-    HikariDataSource ownedPool = null;
+    DataSource workerDataSource = givenDataSource;
+    OwnedPools pools = null;
     if (dataSource == null) {
-      ownedPool = newPool();
-      opened.push(new Part("the connection pool", ownedPool));
-      dataSource = ownedPool;
+      pools = OwnedPools.open(jdbcUrl, user, password, runWorkers ? syncSettings : null);
+      opened.push(new Part("the connection pools", pools));
+      dataSource = pools.services();
+      workerDataSource = pools.workers();
     }
 
     Optional<MigrationResult> migration = Optional.empty();
@@ -534,23 +527,18 @@ public final class Changesync implements AutoCloseable {
     Jdbi jdbi = Jdbi.create(dataSource);
     LivenessSession session = null;
     if (runWorkers && liveness) {
-      DataSource livenessSource = givenDataSource != null ? givenDataSource : livenessDataSource();
+      DataSource livenessSource = pools == null ? givenDataSource : pools.liveness();
       session =
           step("taking the liveness lock", livenessSource, ds -> LivenessSession.open(ds, owner));
       opened.push(new Part("the liveness session", session));
     }
-    PostgresLeaseStore.Builder storeBuilder =
-        PostgresLeaseStore.builder(dataSource)
-            .checkOwnerLiveness(liveness)
-            .synchronousRelease(synchronousRelease)
-            .listener(leaseListener);
-    if (session != null) {
-      storeBuilder.liveness(session);
-    }
-    if (clock != null) {
-      storeBuilder.clock(clock);
-    }
-    PostgresLeaseStore store = storeBuilder.build();
+    // The services' store (lease lists, manual release, recovery on request) and the worker's,
+    // on their own pools when changesync owns them.
+    PostgresLeaseStore store = leaseStore(dataSource, session, null);
+    PostgresLeaseStore workerStore =
+        pools == null
+            ? store
+            : leaseStore(workerDataSource, session, pools.heartbeats().orElse(null));
     WorkerRegistry registry =
         clock == null ? new WorkerRegistry(jdbi) : new WorkerRegistry(jdbi, clock);
     DbTime time = clock == null ? DbTime.database() : DbTime.injected(clock);
@@ -559,7 +547,7 @@ public final class Changesync implements AutoCloseable {
     Worker worker = null;
     if (runWorkers) {
       Worker.Builder workerBuilder =
-          Worker.builder(store, gitHub())
+          Worker.builder(workerStore, gitHub())
               .settings(syncSettings)
               .owner(owner)
               .liveness(session)
@@ -573,7 +561,7 @@ public final class Changesync implements AutoCloseable {
       opened.push(new Part("the worker", () -> built.stop(syncSettings.shutdownGrace())));
       step(
           "starting the worker",
-          dataSource,
+          workerDataSource,
           ds -> {
             built.start();
             return null;
@@ -582,7 +570,7 @@ public final class Changesync implements AutoCloseable {
     }
     return new Running(
         dataSource,
-        ownedPool,
+        pools,
         jdbi,
         session,
         worker,
@@ -604,41 +592,23 @@ public final class Changesync implements AutoCloseable {
     return b.build();
   }
 
-  private HikariDataSource newPool() {
-    int size =
-        SERVICE_CONNECTIONS
-            + (runWorkers ? syncSettings.workerThreads() + WORKER_SUPPORT_CONNECTIONS : 0);
-    HikariConfig config = new HikariConfig();
-    config.setPoolName("changesync");
-    config.setJdbcUrl(jdbcUrl);
-    if (user != null) {
-      config.setUsername(user);
+  private PostgresLeaseStore leaseStore(
+      DataSource dataSource, LivenessSession session, DataSource heartbeats) {
+    PostgresLeaseStore.Builder b =
+        PostgresLeaseStore.builder(dataSource)
+            .checkOwnerLiveness(liveness)
+            .synchronousRelease(synchronousRelease)
+            .listener(leaseListener);
+    if (session != null) {
+      b.liveness(session);
     }
-    if (password != null) {
-      config.setPassword(password);
+    if (heartbeats != null) {
+      b.heartbeatDataSource(heartbeats);
     }
-    config.setMaximumPoolSize(size);
-    config.setMinimumIdle(Math.min(2, size));
-    config.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
-    // Connect lazily: an unreachable database is reported by the step that needs it (or by
-    // readiness), not by the pool's constructor.
-    config.setInitializationFailTimeout(-1);
-    return new HikariDataSource(config);
-  }
-
-  /** A data source of plain, unpooled connections: the liveness lock's connection. */
-  private DataSource livenessDataSource() {
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setURL(jdbcUrl);
-    if (user != null) {
-      ds.setUser(user);
+    if (clock != null) {
+      b.clock(clock);
     }
-    if (password != null) {
-      ds.setPassword(password);
-    }
-    // A half-open connection must not hold the lock (or hide its loss) for hours.
-    ds.setTcpKeepAlive(true);
-    return ds;
+    return b.build();
   }
 
   @FunctionalInterface
@@ -662,6 +632,18 @@ public final class Changesync implements AutoCloseable {
   }
 
   /**
+   * Stops claiming new work at once, without waiting for anything: the first step of a shutdown,
+   * taken before the HTTP server drains its requests so that no pass starts during the drain.
+   * Running passes go on; {@link #close()} does the rest. Does nothing without a running worker.
+   */
+  public void stopClaiming() {
+    Running r = running;
+    if (r != null && r.worker() != null) {
+      r.worker().stopClaiming();
+    }
+  }
+
+  /**
    * Stops the worker gracefully — no more claims; running passes finish within the shutdown grace
    * or are cancelled; every lease released; the worker marked stopped — then drops the liveness
    * lock and closes the pool changesync owns. Safe to call more than once, and before {@link
@@ -679,8 +661,8 @@ public final class Changesync implements AutoCloseable {
         return;
       }
       Deque<Part> parts = new ArrayDeque<>();
-      if (r.ownedPool() != null) {
-        parts.push(new Part("the connection pool", r.ownedPool()));
+      if (r.ownedPools() != null) {
+        parts.push(new Part("the connection pools", r.ownedPools()));
       }
       if (r.livenessSession() != null) {
         parts.push(new Part("the liveness session", r.livenessSession()));

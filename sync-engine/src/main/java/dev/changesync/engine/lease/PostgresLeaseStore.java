@@ -102,6 +102,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private final Duration eventRetention;
   private final long eventCap;
   private final Jdbc jdbc;
+  private final Jdbc heartbeats; // heartbeat statements: their own pool when one was given
   private final Jdbc.Statement release; // RELEASE_TEMPLATE with this store's commit mode
   private final String releaseCommitMode; // a SQL expression; see commitMode()
 
@@ -116,6 +117,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     this.eventRetention = builder.eventRetention;
     this.eventCap = builder.eventCap;
     this.jdbc = new Jdbc(builder.dataSource);
+    this.heartbeats =
+        builder.heartbeatDataSource == null ? jdbc : new Jdbc(builder.heartbeatDataSource);
     String commitMode = commitMode(builder.synchronousRelease);
     this.release = Jdbc.Statement.of(RELEASE_TEMPLATE.formatted(NOW, FREE_COLUMNS, commitMode));
     this.releaseCommitMode = commitMode;
@@ -133,6 +136,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   public static final class Builder {
     private final DataSource dataSource;
     private final Jdbi jdbi;
+    private DataSource heartbeatDataSource;
     private InstantSource clock;
     private InstantSource holderClock = InstantSource.system();
     private LivenessSession liveness;
@@ -145,6 +149,17 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     private Builder(DataSource dataSource) {
       this.dataSource = dataSource;
       this.jdbi = Jdbi.create(dataSource);
+    }
+
+    /**
+     * Where {@link #heartbeat} borrows its connections; by default the store's own pool. Give
+     * heartbeats a small pool of their own whose statement and socket timeouts are below
+     * stale-after, so that a heartbeat never waits behind the pool's other users and a call stuck
+     * on a lock or a dead connection fails in time for the next one to try again.
+     */
+    public Builder heartbeatDataSource(DataSource heartbeatDataSource) {
+      this.heartbeatDataSource = requireNonNull(heartbeatDataSource, "heartbeatDataSource");
+      return this;
     }
 
     /**
@@ -505,7 +520,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   public HeartbeatResult heartbeat(Lease lease) {
     requireNonNull(lease, "lease");
     Optional<ClaimRow> row =
-        jdbc.queryFirst(
+        heartbeats.queryFirst(
             HEARTBEAT_STATEMENT,
             leaseParams(lease).put("holder_epoch_us", epochMicros(holderClock.instant())),
             PostgresLeaseStore::heartbeatRow);

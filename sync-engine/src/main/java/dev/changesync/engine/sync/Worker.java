@@ -8,6 +8,7 @@ import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.changesync.engine.db.DbTime;
 import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.github.GitHubException;
+import dev.changesync.engine.lease.LeaseThreads;
 import dev.changesync.engine.lease.LivenessSession;
 import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.engine.lease.WorkerRegistry;
@@ -56,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * backfill pass and a periodic fetch, each with one {@code claimNext} over an index-driven
  * candidate query ({@link WorkPicker}); the first lease granted is run, synchronously on the
  * calling thread. Heartbeats and self-distrust come from a {@link LeaseRunner} on the worker's
- * heartbeat scheduler ({@code changesync-heartbeat-1}, {@code -2}); the work's completion
+ * {@link LeaseThreads} (a timer that never does I/O, so a hung heartbeat cannot hold back the
+ * stale-after deadline, and a thread per heartbeat in flight); the work's completion
  * (finished-at, backoff reset, or last error, failure count and exponential retry-after) lands
  * with the release.
  *
@@ -93,7 +95,7 @@ public final class Worker implements AutoCloseable {
   private final String version;
   private final Ticker ticker;
   private final WorkerRegistry registry;
-  private final ScheduledExecutorService heartbeats;
+  private final LeaseThreads leaseThreads;
   private final LeaseRunner<Handle> runner;
   private final WorkPicker picker;
   private final SyncState state;
@@ -127,8 +129,8 @@ public final class Worker implements AutoCloseable {
         b.clock == null
             ? new WorkerRegistry(store.jdbi())
             : new WorkerRegistry(store.jdbi(), b.clock);
-    this.heartbeats = Executors.newScheduledThreadPool(2, threads("changesync-heartbeat-%d", true));
-    this.runner = LeaseRunner.builder(store, heartbeats).build();
+    this.leaseThreads = LeaseThreads.create();
+    this.runner = leaseThreads.runner(store);
     this.picker = new WorkPicker(settings);
     this.state = new SyncState(time);
     Inventory inventory = new Inventory(time);
@@ -407,6 +409,15 @@ public final class Worker implements AutoCloseable {
   }
 
   /**
+   * Stops claiming new work at once, without waiting for running passes: the first step of a
+   * shutdown, taken before anything else is drained. {@link #stop(Duration)} does the rest.
+   */
+  public void stopClaiming() {
+    stopping = true;
+    wake.countDown();
+  }
+
+  /**
    * Stops the worker: no more claims; running passes get {@code grace} to finish, then they are
    * cancelled (stopped at their next checkpoint and interrupted) and given a little longer to
    * return. Every pass releases its lease as it ends. Marks the worker stopped. Returns true when
@@ -420,8 +431,7 @@ public final class Worker implements AutoCloseable {
         return true;
       }
       boolean started = lifecycleState == State.RUNNING;
-      stopping = true;
-      wake.countDown();
+      stopClaiming();
       boolean clean = true;
       boolean interrupted = false;
       if (loops != null) {
@@ -453,7 +463,7 @@ public final class Worker implements AutoCloseable {
       if (maintenance != null) {
         MoreExecutors.shutdownAndAwaitTermination(maintenance, Duration.ofSeconds(5));
       }
-      MoreExecutors.shutdownAndAwaitTermination(heartbeats, Duration.ofSeconds(5));
+      leaseThreads.close();
       if (started) {
         try {
           registry.stopped(owner);
