@@ -55,8 +55,11 @@ record BenchmarkOptions(
         --warmup S          warm-up seconds per scenario, not measured (default 20; on 2 CPUs
                             the JIT compiles the client for the first 10-20 s)
         --keys K            distinct lease keys (default 10000, as pg-limit.sh)
-        --scenario NAME     claim-release | heartbeat | claim-next | all (default all);
-                            a comma-separated list runs several
+        --scenario NAME     claim-release | heartbeat | claim-next | all (the three, the
+                            default); the peers: jdbc-cycle (two plain JDBC UPDATEs) |
+                            shedlock (JdbcLockProvider lock+unlock) | db-scheduler
+                            (lock-and-fetch executions) | peers (the three); a
+                            comma-separated list runs several, each in this database
         --pg-limit-tps TPS  tps printed by pg-limit.sh for the same clients, to print the
                             ratio claim+release cycles/s / TPS against the 0.4 target
         --release-commit M  async | sync: whether releases wait for their commit to reach disk
@@ -68,7 +71,16 @@ record BenchmarkOptions(
   enum Scenario {
     CLAIM_RELEASE("claim-release"),
     HEARTBEAT("heartbeat"),
-    CLAIM_NEXT("claim-next");
+    CLAIM_NEXT("claim-next"),
+    JDBC_CYCLE("jdbc-cycle"),
+    SHEDLOCK("shedlock"),
+    DB_SCHEDULER("db-scheduler");
+
+    /** changesync's own scenarios: {@code all}, and the default. */
+    static final Set<Scenario> OWN = EnumSet.of(CLAIM_RELEASE, HEARTBEAT, CLAIM_NEXT);
+
+    /** The peers it is compared with: {@code peers}. */
+    static final Set<Scenario> PEERS = EnumSet.of(JDBC_CYCLE, SHEDLOCK, DB_SCHEDULER);
 
     private final String cliName;
 
@@ -109,7 +121,7 @@ record BenchmarkOptions(
     Duration measureFor = Duration.ofSeconds(15);
     Duration warmupFor = Duration.ofSeconds(20);
     int keys = 10_000;
-    Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
+    Set<Scenario> scenarios = Scenario.OWN;
     OptionalDouble pgLimitTps = OptionalDouble.empty();
     boolean synchronousRelease = false;
 
@@ -177,7 +189,11 @@ record BenchmarkOptions(
     for (String name : value.split(",")) {
       String n = name.strip().toLowerCase(Locale.ROOT);
       if (n.equals("all")) {
-        chosen.addAll(EnumSet.allOf(Scenario.class));
+        chosen.addAll(Scenario.OWN);
+        continue;
+      }
+      if (n.equals("peers")) {
+        chosen.addAll(Scenario.PEERS);
         continue;
       }
       Scenario match = null;
@@ -190,7 +206,8 @@ record BenchmarkOptions(
         throw new IllegalArgumentException(
             "--scenario: unknown scenario '"
                 + name
-                + "' (claim-release, heartbeat, claim-next or all)");
+                + "' (claim-release, heartbeat, claim-next, all, jdbc-cycle, shedlock,"
+                + " db-scheduler or peers)");
       }
       chosen.add(match);
     }

@@ -57,18 +57,17 @@ import org.HdrHistogram.Histogram;
 public final class LeaseBenchmark {
 
   private static final LeasePolicy POLICY = LeasePolicy.defaults();
-  private static final double TARGET_RATIO = 0.4;
-  /** Above this share of the machine going to other processes, a scenario's figures are noisy. */
-  private static final int OTHER_LOAD_WARNING_PERCENT = 15;
 
   private final BenchmarkOptions options;
   private final PrintStream out;
+  private final Report report;
   private final AtomicReference<LoadRun> current = new AtomicReference<>();
   private volatile boolean stopping;
 
   private LeaseBenchmark(BenchmarkOptions options, PrintStream out) {
     this.options = options;
     this.out = out;
+    this.report = new Report(out, options);
   }
 
   public static void main(String[] args) {
@@ -150,25 +149,35 @@ public final class LeaseBenchmark {
           PostgresLeaseStore.builder(pool)
               .synchronousRelease(options.synchronousRelease())
               .build();
-      printServer(monitor);
-      LoadRun.Probe probe = () -> sample(monitor);
+      report.server(monitor);
+      LoadRun.Probe probe = () -> Probes.sample(monitor);
       for (Scenario scenario : options.scenarios()) {
         LoadRun.Result result =
             switch (scenario) {
               case CLAIM_RELEASE -> claimRelease(store, probe);
               case HEARTBEAT -> heartbeat(store, probe);
               case CLAIM_NEXT -> claimNext(store, probe);
+              case JDBC_CYCLE -> {
+                PeerScenarios.prepareJdbc(pool, options.keys());
+                yield measure("jdbc-cycle", PeerScenarios.jdbcCycle(pool, options.keys()),
+                    analyze(store), probe);
+              }
+              case SHEDLOCK -> {
+                PeerScenarios.prepareShedLock(pool);
+                yield measure("shedlock", PeerScenarios.shedLock(pool), analyze(store), probe);
+              }
+              case DB_SCHEDULER -> dbScheduler(db, store, probe);
             };
         if (stopping) {
           // Ctrl-C: the figures of an aborted run mean nothing.
           System.err.println("changesync-benchmarks: interrupted, dropping the benchmark database");
           return;
         }
-        printScenario(result);
+        report.scenario(result);
         results.add(result);
       }
     }
-    printSummary(results);
+    report.summary(results);
   }
 
   private static HikariDataSource pool(ThrowawayDatabase db, String name, int size) {
@@ -311,356 +320,56 @@ public final class LeaseBenchmark {
     store.jdbi().useHandle(h -> h.execute("vacuum analyze"));
   }
 
-  private LoadRun.Result measure(
-      String name, PostgresLeaseStore store, LoadRun.LoopFactory factory, LoadRun.Probe probe)
-      throws Exception {
+  private LoadRun.Result dbScheduler(
+      ThrowawayDatabase db, PostgresLeaseStore store, LoadRun.Probe probe) throws Exception {
+    printHeader("db-scheduler", PeerScenarios.BACKLOG + " due executions");
+    // One connection more than threads, for its polling thread: the peer is not held back.
+    try (HikariDataSource pool = pool(db, "db-scheduler", options.threads() + 1)) {
+      PeerScenarios.prepareDbScheduler(pool);
+      analyze(store).run();
+      return PeerScenarios.dbScheduler(
+          pool, options.threads(), options.warmupFor(), options.measureFor(), probe);
+    }
+  }
+
+  /** Planner statistics as autovacuum would keep them in steady state. */
+  private static LoadRun.Step analyze(PostgresLeaseStore store) {
+    return () -> store.jdbi().useHandle(h -> h.execute("analyze"));
+  }
+
+  private void printHeader(String name, String what) {
     out.printf(
         Locale.ROOT,
-        "%n-- %s: %d threads, %d s warm-up, %d s measured, %d keys, %s releases%n",
+        "%n-- %s: %d threads, %d s warm-up, %d s measured, %s, %s releases%n",
         name,
         options.threads(),
         options.warmupFor().toSeconds(),
         options.measureFor().toSeconds(),
-        options.keys(),
+        what,
         options.synchronousRelease() ? "synchronous" : "asynchronous");
     out.flush();
+  }
+
+  private LoadRun.Result measure(
+      String name, PostgresLeaseStore store, LoadRun.LoopFactory factory, LoadRun.Probe probe)
+      throws Exception {
+    return measure(name, factory, analyze(store), probe);
+  }
+
+  private LoadRun.Result measure(
+      String name, LoadRun.LoopFactory factory, LoadRun.Step afterSetup, LoadRun.Probe probe)
+      throws Exception {
+    printHeader(name, options.keys() + " keys");
     LoadRun run = new LoadRun(name, options.threads());
     current.set(run);
     try {
       // Planner statistics as autovacuum would keep them in steady state: right after the setup
       // they describe the table before it (for example no lease held at all), which can make
       // PostgreSQL pick a partial index over the primary key (see docs/benchmarks.md).
-      return run.run(
-          options.warmupFor(),
-          options.measureFor(),
-          factory,
-          () -> store.jdbi().useHandle(h -> h.execute("analyze")),
-          probe);
+      return run.run(options.warmupFor(), options.measureFor(), factory, afterSetup, probe);
     } finally {
       current.set(null);
     }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Probes
-  // ---------------------------------------------------------------------------------------------
-
-  /**
-   * WAL written (whole server) and CPU time: this JVM's, and — read from {@code /proc} when the
-   * server runs on this machine — the ticks of the PostgreSQL backends serving this database, of
-   * this JVM, and of the whole machine (busy and total), so that the report can tell how much of
-   * the machine went to something else.
-   */
-  private static Map<String, Long> sample(Connection monitor) throws SQLException {
-    Map<String, Long> values = new LinkedHashMap<>();
-    List<Long> backends = new ArrayList<>();
-    try (Statement s = monitor.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                """
-                select pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint, pid
-                  from pg_stat_activity
-                 where datname = current_database() and pid <> pg_backend_pid()
-                """)) {
-      while (rs.next()) {
-        values.put("wal_bytes", rs.getLong(1));
-        backends.add(rs.getLong(2));
-      }
-    }
-    values.put("client_cpu_ns", clientCpuNanos());
-    values.put("wall_ns", System.nanoTime());
-    machineTicks()
-        .ifPresent(
-            t -> {
-              values.put("machine_busy_ticks", t[0]);
-              values.put("machine_total_ticks", t[1]);
-              processTicks("self").ifPresent(ticks -> values.put("jvm_ticks", ticks));
-              long backendTicks = 0;
-              for (long pid : backends) {
-                backendTicks += processTicks(Long.toString(pid)).orElse(0L);
-              }
-              values.put("backend_ticks", backendTicks);
-            });
-    return values;
-  }
-
-  private static long clientCpuNanos() {
-    var os = ManagementFactory.getOperatingSystemMXBean();
-    return os instanceof com.sun.management.OperatingSystemMXBean sun
-        ? sun.getProcessCpuTime()
-        : -1;
-  }
-
-  /** Busy and total ticks of all CPUs from the first line of /proc/stat. */
-  private static Optional<long[]> machineTicks() {
-    try {
-      String line = Files.readAllLines(Path.of("/proc/stat")).get(0);
-      String[] f = line.trim().split("\\s+");
-      // cpu user nice system idle iowait irq softirq steal ...
-      long total = 0;
-      for (int i = 1; i < Math.min(f.length, 9); i++) {
-        total += Long.parseLong(f[i]);
-      }
-      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-      return Optional.of(new long[] {total - idle, total});
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
-  }
-
-  /** User + system ticks of a process from /proc/PID/stat (empty when not on this machine). */
-  private static Optional<Long> processTicks(String pid) {
-    try {
-      String stat = Files.readString(Path.of("/proc", pid, "stat"));
-      // pid (comm) state ppid ... : utime and stime are fields 14 and 15.
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Optional.of(Long.parseLong(f[11]) + Long.parseLong(f[12]));
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Output
-  // ---------------------------------------------------------------------------------------------
-
-  private void printServer(Connection monitor) throws SQLException {
-    List<String> settings = new ArrayList<>();
-    try (Statement s = monitor.createStatement();
-        ResultSet rs =
-            s.executeQuery(
-                """
-                select name, setting, unit from pg_settings
-                 where name in ('fsync', 'synchronous_commit', 'wal_sync_method',
-                                'shared_buffers', 'commit_delay', 'max_connections')
-                 order by name
-                """)) {
-      while (rs.next()) {
-        String unit = rs.getString(3);
-        settings.add(rs.getString(1) + "=" + rs.getString(2) + (unit == null ? "" : " " + unit));
-      }
-    }
-    try (Statement s = monitor.createStatement();
-        ResultSet rs = s.executeQuery("show server_version")) {
-      rs.next();
-      out.printf(
-          Locale.ROOT,
-          "server: PostgreSQL %s, %s; client: %d CPUs, Java %s%n",
-          rs.getString(1),
-          String.join(", ", settings),
-          Runtime.getRuntime().availableProcessors(),
-          System.getProperty("java.version"));
-    }
-  }
-
-  private void printScenario(LoadRun.Result r) {
-    LoadRun.Tally t = r.tally();
-    double seconds = r.measuredFor().toNanos() / 1e9;
-    out.printf(
-        Locale.ROOT,
-        "   setup %.1f s; measured %.1f s: %s %.1f/s, statements %.1f/s, errors %d%n",
-        r.setupTook().toNanos() / 1e9,
-        seconds,
-        opName(r.name()),
-        r.perSecond("ops"),
-        r.perSecond("statements"),
-        r.errors());
-    out.printf(
-        Locale.ROOT,
-        "   %-12s %9s %9s %9s %9s %9s %10s%n",
-        "latency ms",
-        "mean",
-        "p50",
-        "p99",
-        "p99.9",
-        "max",
-        "count");
-    for (String what : List.of("cycle", "claim", "claim-next", "release", "heartbeat")) {
-      Histogram h = t.latency(what);
-      if (h != null) {
-        out.printf(
-            Locale.ROOT,
-            "   %-12s %9.2f %9.2f %9.2f %9.2f %9.2f %10d%n",
-            what,
-            h.getMean() / 1000,
-            ms(h, 50),
-            ms(h, 99),
-            ms(h, 99.9),
-            h.getMaxValue() / 1000.0,
-            h.getTotalCount());
-      }
-    }
-    long statements = t.count("statements", 0);
-    switch (r.name()) {
-      case "claim-release" -> out.printf(
-          Locale.ROOT,
-          "   held claims: %d (%.3f %% of claims); releases refused: %d%n",
-          t.count("held", 0),
-          percent(t.count("held", 0), t.count("held", 0) + t.count("ops", 0)),
-          t.count("release refused", 0));
-      case "heartbeat" -> out.printf(
-          Locale.ROOT, "   heartbeats lost: %d%n", t.count("lost", 0));
-      case "claim-next" -> out.printf(
-          Locale.ROOT,
-          "   claim-next returned empty while work existed: %d (%.3f %% of claim-next calls);"
-              + " releases refused: %d%n",
-          t.count("empty", 0),
-          percent(t.count("empty", 0), t.count("empty", 0) + t.count("ops", 0)),
-          t.count("release refused", 0));
-      default -> {}
-    }
-    Map<String, Long> d = r.probeDeltas();
-    long ops = Math.max(1, t.count("ops", 0));
-    double wallNanos = d.getOrDefault("wall_ns", r.measuredFor().toNanos());
-    int cpus = Runtime.getRuntime().availableProcessors();
-    StringBuilder line = new StringBuilder();
-    line.append(
-        String.format(
-            Locale.ROOT,
-            "   WAL %.0f B per %s, %.0f B per statement",
-            (double) d.getOrDefault("wal_bytes", 0L) / ops,
-            opName(r.name()),
-            (double) d.getOrDefault("wal_bytes", 0L) / Math.max(1, statements)));
-    if (d.getOrDefault("client_cpu_ns", -1L) >= 0) {
-      line.append(
-          String.format(
-              Locale.ROOT,
-              "; benchmark JVM CPU %.0f %% of %d CPUs (%.0f µs per %s)",
-              100.0 * d.get("client_cpu_ns") / (wallNanos * cpus),
-              cpus,
-              d.get("client_cpu_ns") / 1000.0 / ops,
-              opName(r.name())));
-    }
-    long total = d.getOrDefault("machine_total_ticks", 0L);
-    if (total > 0) {
-      long busy = d.get("machine_busy_ticks");
-      long jvm = d.getOrDefault("jvm_ticks", 0L);
-      long backends = d.getOrDefault("backend_ticks", 0L);
-      long other = Math.max(0, busy - jvm - backends);
-      line.append(
-          String.format(
-              Locale.ROOT,
-              "%n   machine CPU: busy %.0f %% = this JVM %.0f %% + its PostgreSQL backends %.0f %%"
-                  + " (%.0f µs per %s) + everything else %.0f %% (WAL writer, kernel, other"
-                  + " processes)",
-              100.0 * busy / total,
-              100.0 * jvm / total,
-              100.0 * backends / total,
-              backends * 1e6 / ticksPerSecond(d) / ops,
-              opName(r.name()),
-              100.0 * other / total));
-      if (other * 100 > total * OTHER_LOAD_WARNING_PERCENT) {
-        line.append(
-            String.format(
-                Locale.ROOT,
-                "%n   WARNING: %.0f %% of the machine went to other work during the window;"
-                    + " the figures are noisy, run again on a quiet machine",
-                100.0 * other / total));
-      }
-    }
-    out.println(line);
-    out.flush();
-  }
-
-  private void printSummary(List<LoadRun.Result> results) {
-    out.printf(Locale.ROOT, "%n== summary (%d threads, %d keys) ==%n", options.threads(),
-        options.keys());
-    out.printf(
-        Locale.ROOT,
-        "%-15s %10s %12s %9s %9s %9s %9s%n",
-        "scenario",
-        "ops/s",
-        "statements/s",
-        "p50 ms",
-        "p99 ms",
-        "p99.9 ms",
-        "max ms");
-    for (LoadRun.Result r : results) {
-      Histogram h = r.tally().latency(r.name().equals("heartbeat") ? "heartbeat" : "cycle");
-      out.printf(
-          Locale.ROOT,
-          "%-15s %10.1f %12.1f %9.2f %9.2f %9.2f %9.2f%n",
-          label(r.name()),
-          r.perSecond("ops"),
-          r.perSecond("statements"),
-          ms(h, 50),
-          ms(h, 99),
-          ms(h, 99.9),
-          h == null ? Double.NaN : h.getMaxValue() / 1000.0);
-    }
-    out.println(
-        "(ops: claim+release and claim-next+release cycles, renewed heartbeats;"
-            + " latency per op, a cycle timed from claim start to release end)");
-    for (LoadRun.Result r : results) {
-      Histogram h = r.tally().latency(r.name().equals("heartbeat") ? "heartbeat" : "cycle");
-      out.printf(
-          Locale.ROOT,
-          "RESULT scenario=%s threads=%d keys=%d seconds=%.1f ops_per_s=%.1f"
-              + " statements_per_s=%.1f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f"
-              + " held=%d empty=%d errors=%d%n",
-          r.name(),
-          r.threads(),
-          options.keys(),
-          r.measuredFor().toNanos() / 1e9,
-          r.perSecond("ops"),
-          r.perSecond("statements"),
-          ms(h, 50),
-          ms(h, 99),
-          ms(h, 99.9),
-          h == null ? Double.NaN : h.getMaxValue() / 1000.0,
-          r.tally().count("held", 0),
-          r.tally().count("empty", 0),
-          r.errors());
-    }
-    if (options.pgLimitTps().isPresent()) {
-      double limit = options.pgLimitTps().getAsDouble();
-      out.printf(Locale.ROOT, "%npg-limit tps (given): %.1f%n", limit);
-      for (LoadRun.Result r : results) {
-        double ratio = r.perSecond("ops") / limit;
-        if (r.name().equals("claim-release")) {
-          out.printf(
-              Locale.ROOT,
-              "claim+release cycles/s / pg-limit tps = %.3f (target >= %.1f: %s)%n",
-              ratio,
-              TARGET_RATIO,
-              ratio >= TARGET_RATIO ? "met" : "MISSED");
-        } else {
-          out.printf(
-              Locale.ROOT, "%s %s/s / pg-limit tps = %.3f%n", r.name(), opName(r.name()), ratio);
-        }
-      }
-    }
-    out.flush();
-  }
-
-  private static String opName(String scenario) {
-    return switch (scenario) {
-      case "heartbeat" -> "heartbeat";
-      case "claim-next" -> "claim-next cycle";
-      default -> "cycle";
-    };
-  }
-
-  private static String label(String scenario) {
-    return switch (scenario) {
-      case "claim-release" -> "claim+release";
-      case "claim-next" -> "claim-next+rel";
-      default -> scenario;
-    };
-  }
-
-  /** Clock ticks per second, from the machine's total ticks over the window (all CPUs count). */
-  private static double ticksPerSecond(Map<String, Long> d) {
-    double seconds = d.getOrDefault("wall_ns", 1L) / 1e9;
-    return d.get("machine_total_ticks") / seconds / Runtime.getRuntime().availableProcessors();
-  }
-
-  private static double ms(Histogram h, double percentile) {
-    return h == null ? Double.NaN : h.getValueAtPercentile(percentile) / 1000.0;
-  }
-
-  private static double percent(long part, long whole) {
-    return whole == 0 ? 0 : 100.0 * part / whole;
   }
 
   private static void dropQuietly(ThrowawayDatabase db) {

@@ -143,16 +143,15 @@ final class LoadRun {
       for (Future<Tally> f : futures) {
         total.add(f.get());
       }
-      Map<String, Long> deltas = new LinkedHashMap<>();
-      after.forEach((k, v) -> deltas.put(k, v - before.getOrDefault(k, 0L)));
-      return new Result(
+      return Result.of(
           name,
           threads,
           setupTook,
           Duration.ofNanos(measureEnd - measureStart),
           total,
           errors.get(),
-          deltas);
+          before,
+          after);
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
     } finally {
@@ -245,6 +244,13 @@ final class LoadRun {
       }
     }
 
+    /** A tally of counters only, for runs whose clients are not {@link Loop}s (db-scheduler). */
+    static Tally ofCounts(Map<String, Long> counts) {
+      Tally tally = new Tally();
+      tally.counts.putAll(counts);
+      return tally;
+    }
+
     long count(String what, long orElse) {
       return counts.getOrDefault(what, orElse);
     }
@@ -277,6 +283,21 @@ final class LoadRun {
       Tally tally,
       long errors,
       Map<String, Long> probeDeltas) {
+
+    /** A result from probe samples taken at the window's start ({@code before}) and end. */
+    static Result of(
+        String name,
+        int threads,
+        Duration setupTook,
+        Duration measuredFor,
+        Tally tally,
+        long errors,
+        Map<String, Long> before,
+        Map<String, Long> after) {
+      Map<String, Long> deltas = new LinkedHashMap<>();
+      after.forEach((k, v) -> deltas.put(k, v - before.getOrDefault(k, 0L)));
+      return new Result(name, threads, setupTook, measuredFor, tally, errors, deltas);
+    }
 
     double perSecond(String counter) {
       return tally.count(counter, 0) / (measuredFor.toNanos() / 1e9);
