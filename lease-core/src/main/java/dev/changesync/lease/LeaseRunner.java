@@ -4,7 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import com.google.common.util.concurrent.MoreExecutors;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -55,12 +61,15 @@ public final class LeaseRunner<W> {
   private final ScheduledExecutorService scheduler;
   private final Executor heartbeatExecutor;
   private final Ticker ticker;
+  private final boolean batchHeartbeats;
+  private final Map<Long, Batch> batches = new ConcurrentHashMap<>(); // by heartbeat interval
 
   private LeaseRunner(Builder<W> builder) {
     this.store = builder.store;
     this.scheduler = builder.scheduler;
     this.heartbeatExecutor = builder.heartbeatExecutor;
     this.ticker = builder.ticker;
+    this.batchHeartbeats = builder.batchHeartbeats;
   }
 
   public static <W> Builder<W> builder(LeaseStore<W> store, ScheduledExecutorService scheduler) {
@@ -73,6 +82,7 @@ public final class LeaseRunner<W> {
     private final ScheduledExecutorService scheduler;
     private Executor heartbeatExecutor = MoreExecutors.directExecutor();
     private Ticker ticker = Ticker.systemTicker();
+    private boolean batchHeartbeats;
 
     private Builder(LeaseStore<W> store, ScheduledExecutorService scheduler) {
       this.store = requireNonNull(store, "store");
@@ -90,6 +100,21 @@ public final class LeaseRunner<W> {
      */
     public Builder<W> ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Renew all the leases this runner's runs hold with one {@link LeaseStore#heartbeatAll} call
+     * per heartbeat interval, instead of one heartbeat call per lease (off by default). Runs whose
+     * policies share a heartbeat interval share a batch: every interval, measured from the end of
+     * the batch's previous call, it renews every lease of the batch at once, and each result goes
+     * to its own run (a lease lost to another owner cancels its run only). A run joins at the
+     * batch's next tick, so its first heartbeat comes at most one interval after it started. The
+     * self-distrust deadline stays per run, measured from the start of the last successful batch
+     * call that renewed its lease.
+     */
+    public Builder<W> batchHeartbeats(boolean batchHeartbeats) {
+      this.batchHeartbeats = batchHeartbeats;
       return this;
     }
 
@@ -140,6 +165,7 @@ public final class LeaseRunner<W> {
     private LossReason lossReason;
     private ScheduledFuture<?> nextHeartbeat;
     private ScheduledFuture<?> nextDeadlineCheck;
+    private Batch batch; // null: heartbeats of its own
 
     Run(Lease lease, long trustedSince, LeaseWork<W> work) {
       this.lease = lease;
@@ -158,6 +184,9 @@ public final class LeaseRunner<W> {
           // The claim itself took stale-after: someone may already have reclaimed the lease.
           cancel(LossReason.NO_HEARTBEAT, noHeartbeatDetail());
         } else {
+          if (batchHeartbeats) {
+            batch = batches.computeIfAbsent(heartbeatEveryNanos, Batch::new);
+          }
           scheduleHeartbeat();
           scheduleDeadlineCheck(untrustedIn);
         }
@@ -178,6 +207,7 @@ public final class LeaseRunner<W> {
         finished = true;
         cancelQuietly(nextHeartbeat);
         cancelQuietly(nextDeadlineCheck);
+        leaveBatch();
         clearOurInterrupt = interruptedByRunner;
         finalLease = lease;
         lost = lossReason;
@@ -257,6 +287,10 @@ public final class LeaseRunner<W> {
       if (finished || cancellation.isCancelled()) {
         return;
       }
+      if (batch != null) {
+        batch.join(this);
+        return;
+      }
       try {
         nextHeartbeat =
             scheduler.schedule(this::dispatchHeartbeat, heartbeatEveryNanos, TimeUnit.NANOSECONDS);
@@ -277,12 +311,9 @@ public final class LeaseRunner<W> {
     }
 
     private void heartbeat() {
-      Lease current;
-      synchronized (lock) {
-        if (finished || cancellation.isCancelled()) {
-          return;
-        }
-        current = lease;
+      Lease current = leaseToRenew();
+      if (current == null) {
+        return;
       }
       long started = ticker.read();
       HeartbeatResult result = null;
@@ -291,18 +322,42 @@ public final class LeaseRunner<W> {
       } catch (RuntimeException e) {
         log.warn("heartbeat of {} failed; will retry", current.key(), e);
       } finally {
+        heartbeatDone(started, result);
         synchronized (lock) {
-          if (result instanceof HeartbeatResult.Renewed renewed) {
-            if (!finished) {
-              lease = renewed.lease();
-            }
-            // Trust runs from the start of the call: a slow heartbeat does not extend it.
-            trustedSince = Math.max(trustedSince, started);
-          } else if (result instanceof HeartbeatResult.Lost lostResult) {
-            cancel(lostResult.reason(), lostResult.describe());
-          }
           scheduleHeartbeat();
         }
+      }
+    }
+
+    /** The lease to heartbeat, or null when the run is over. */
+    private Lease leaseToRenew() {
+      synchronized (lock) {
+        return finished || cancellation.isCancelled() ? null : lease;
+      }
+    }
+
+    /**
+     * Takes the result of a heartbeat call that started at {@code started}; null when the call
+     * failed.
+     */
+    private void heartbeatDone(long started, HeartbeatResult result) {
+      synchronized (lock) {
+        if (result instanceof HeartbeatResult.Renewed renewed) {
+          if (!finished) {
+            lease = renewed.lease();
+          }
+          // Trust runs from the start of the call: a slow heartbeat does not extend it.
+          trustedSince = Math.max(trustedSince, started);
+        } else if (result instanceof HeartbeatResult.Lost lostResult) {
+          cancel(lostResult.reason(), lostResult.describe());
+        }
+      }
+    }
+
+    /** Caller holds lock. */
+    private void leaveBatch() {
+      if (batch != null) {
+        batch.leave(this);
       }
     }
 
@@ -354,6 +409,7 @@ public final class LeaseRunner<W> {
       log.warn("cancelling work under {} held by {}: {}", lease.key(), lease.owner(), detail);
       cancelQuietly(nextHeartbeat);
       cancelQuietly(nextDeadlineCheck);
+      leaveBatch();
       interruptedByRunner = true;
       workThread.interrupt();
     }
@@ -361,6 +417,98 @@ public final class LeaseRunner<W> {
     private void cancelQuietly(ScheduledFuture<?> future) {
       if (future != null) {
         future.cancel(false);
+      }
+    }
+  }
+
+  /**
+   * The runs whose heartbeats share one {@link LeaseStore#heartbeatAll} call every {@code
+   * everyNanos}. The tick runs while the batch has members: scheduled on the scheduler, the call
+   * on the heartbeat executor, the next tick scheduled when the call returns.
+   */
+  private final class Batch {
+    private final long everyNanos;
+    private final Set<Run> runs = new LinkedHashSet<>(); // guarded by this
+    private boolean ticking; // guarded by this: a tick is scheduled or its call is running
+
+    Batch(long everyNanos) {
+      this.everyNanos = everyNanos;
+    }
+
+    synchronized void join(Run run) {
+      runs.add(run);
+      if (!ticking) {
+        ticking = true;
+        scheduleTick();
+      }
+    }
+
+    synchronized void leave(Run run) {
+      runs.remove(run);
+    }
+
+    /** Caller holds this. */
+    private void scheduleTick() {
+      try {
+        scheduler.schedule(this::dispatch, everyNanos, TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        // The scheduler is shutting down; the deadline checks (also rejected) cancel the runs.
+        log.warn("heartbeat scheduler rejected a batched heartbeat", e);
+        ticking = false;
+      }
+    }
+
+    private void dispatch() {
+      try {
+        heartbeatExecutor.execute(this::beat);
+      } catch (RejectedExecutionException e) {
+        log.warn("heartbeat executor rejected a batched heartbeat", e);
+        tickDone();
+      }
+    }
+
+    private void beat() {
+      List<Run> members;
+      synchronized (this) {
+        members = new ArrayList<>(runs);
+      }
+      List<Run> beating = new ArrayList<>(members.size());
+      List<Lease> leases = new ArrayList<>(members.size());
+      for (Run run : members) {
+        Lease lease = run.leaseToRenew();
+        if (lease != null) {
+          beating.add(run);
+          leases.add(lease);
+        }
+      }
+      long started = ticker.read();
+      List<HeartbeatResult> results = null;
+      try {
+        if (!leases.isEmpty()) {
+          results = store.heartbeatAll(leases);
+          if (results.size() != leases.size()) {
+            log.warn(
+                "heartbeat of {} leases returned {} results; ignoring them",
+                leases.size(),
+                results.size());
+            results = null;
+          }
+        }
+      } catch (RuntimeException e) {
+        log.warn("heartbeat of {} lease(s) failed; will retry", leases.size(), e);
+      } finally {
+        for (int i = 0; i < beating.size(); i++) {
+          beating.get(i).heartbeatDone(started, results == null ? null : results.get(i));
+        }
+        tickDone();
+      }
+    }
+
+    private synchronized void tickDone() {
+      if (runs.isEmpty()) {
+        ticking = false;
+      } else {
+        scheduleTick();
       }
     }
   }

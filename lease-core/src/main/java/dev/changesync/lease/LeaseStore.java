@@ -1,6 +1,7 @@
 package dev.changesync.lease;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,6 +35,22 @@ public interface LeaseStore<W> {
    * released or recovered.
    */
   HeartbeatResult heartbeat(Lease lease);
+
+  /**
+   * Heartbeats every lease of {@code leases}: the result at index i is what {@link
+   * #heartbeat(Lease) heartbeat(leases.get(i))} would have returned, so each lease is renewed or
+   * reported lost on its own. A store that can does it in one round trip, whatever the count
+   * (the PostgreSQL store: one statement); by default it heartbeats them one by one. An exception
+   * means that none of them can be trusted to have been renewed. The leases must be of different
+   * keys.
+   */
+  default List<HeartbeatResult> heartbeatAll(List<Lease> leases) {
+    List<HeartbeatResult> results = new ArrayList<>(leases.size());
+    for (Lease lease : leases) {
+      results.add(heartbeat(lease));
+    }
+    return results;
+  }
 
   /**
    * Frees {@code lease} iff the store still shows its owner and token, applying {@code completion}

@@ -394,6 +394,34 @@ public abstract class LeaseStoreContract<W> {
     assertThat(store.find(KEY)).isEmpty();
   }
 
+  @Test
+  public void heartbeatAllRenewsEachLeaseOrReportsItLostOnItsOwn() {
+    Lease held = claimGranted(KEY, ALICE, LONG);
+    Lease reclaimed = claimGranted(OTHER_KEY, ALICE, LONG);
+    Lease released = claimGranted(SAME_RESOURCE_OTHER_LANE, ALICE, LONG);
+    assertThat(store.release(released)).isTrue();
+    clock.advance(LONG.staleAfter());
+    Lease bob = claimGranted(OTHER_KEY, BOB, LONG);
+
+    List<HeartbeatResult> results = store.heartbeatAll(List.of(held, reclaimed, released));
+
+    assertThat(results).hasSize(3);
+    assertThat(results.get(0))
+        .isInstanceOfSatisfying(
+            HeartbeatResult.Renewed.class,
+            renewed -> {
+              assertThat(renewed.lease().token()).isEqualTo(held.token());
+              assertThat(renewed.lease().heartbeatAt()).isEqualTo(now());
+            });
+    assertThat(results.get(1))
+        .isEqualTo(new HeartbeatResult.Lost(LossReason.RECLAIMED, Optional.of(bob)));
+    assertThat(results.get(2))
+        .isEqualTo(new HeartbeatResult.Lost(LossReason.FREED, Optional.empty()));
+    assertThat(store.find(KEY)).contains(((HeartbeatResult.Renewed) results.get(0)).lease());
+    assertThat(store.find(OTHER_KEY)).contains(bob);
+    assertThat(store.heartbeatAll(List.of())).isEmpty();
+  }
+
   // ---------------------------------------------------------------- release
 
   @Test

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,9 @@ final class Jdbc {
     }
   }
 
+  /** An array parameter: {@code values} as a PostgreSQL array of {@code elementType}. */
+  record Array(String elementType, Object[] values) {}
+
   /** Parameter values by name; a null value must be given as a {@link Null}. */
   static final class Params {
     private final Map<String, Object> values = new HashMap<>(32);
@@ -83,6 +87,8 @@ final class Jdbc {
           throw new IllegalArgumentException("no value for parameter :" + name);
         } else if (value instanceof Null n) {
           ps.setNull(index, n.type);
+        } else if (value instanceof Array a) {
+          ps.setArray(index, ps.getConnection().createArrayOf(a.elementType(), a.values()));
         } else if (value instanceof String s) {
           ps.setString(index, s);
         } else if (value instanceof Long l) {
@@ -95,6 +101,32 @@ final class Jdbc {
           ps.setObject(index, value);
         }
       }
+    }
+  }
+
+  /** Runs {@code statement} in its own transaction and maps every row. */
+  <T> List<T> queryAll(Statement statement, Params params, RowMapper<T> mapper) {
+    Connection connection;
+    try {
+      connection = dataSource.getConnection();
+    } catch (SQLException e) {
+      throw new ConnectionException(e);
+    }
+    try (connection;
+        PreparedStatement ps = connection.prepareStatement(statement.sql())) {
+      if (!connection.getAutoCommit()) {
+        connection.setAutoCommit(true);
+      }
+      params.bind(ps, statement.names());
+      List<T> rows = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(mapper.map(rs, null));
+        }
+      }
+      return rows;
+    } catch (SQLException e) {
+      throw new UnableToExecuteStatementException(e, null);
     }
   }
 

@@ -19,10 +19,10 @@ import java.util.concurrent.ScheduledExecutorService;
  *   <li>One timer thread, {@code changesync-heartbeat-timer}, only schedules heartbeats and checks
  *       deadlines: it never waits on I/O, so a run is cancelled at stale-after whatever its
  *       heartbeats are doing.
- *   <li>Heartbeat calls run on {@code changesync-heartbeat-N} threads, one per heartbeat in flight.
- *       A run has at most one heartbeat in flight (the next is scheduled when the previous call
- *       returns), so there are never more of these threads than runs, and a heartbeat that hangs
- *       delays no other lease's heartbeat.
+ *   <li>Heartbeat calls run on {@code changesync-heartbeat-N} threads. Heartbeats are batched:
+ *       every lease the process's runs hold (per heartbeat interval) is renewed by one {@link
+ *       LeaseStore#heartbeatAll} call — one statement — per interval, and the next call is
+ *       scheduled when the previous one returns, so one thread does it.
  * </ul>
  *
  * <p>A hung heartbeat still occupies its thread until its call returns: give the store a heartbeat
@@ -56,10 +56,16 @@ public final class LeaseThreads implements AutoCloseable {
     return new LeaseThreads();
   }
 
-  /** A runner on {@code store} whose timing runs on the timer and heartbeat calls on the pool. */
+  /**
+   * A runner on {@code store} whose timing runs on the timer and whose batched heartbeat calls run
+   * on the pool.
+   */
   public <W> LeaseRunner<W> runner(LeaseStore<W> store) {
     requireNonNull(store, "store");
-    return LeaseRunner.builder(store, timer).heartbeatExecutor(heartbeats).build();
+    return LeaseRunner.builder(store, timer)
+        .heartbeatExecutor(heartbeats)
+        .batchHeartbeats(true)
+        .build();
   }
 
   /** Stops both executors, waiting a little for calls in flight; keeps the interrupt flag. */

@@ -24,10 +24,13 @@ import java.time.InstantSource;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import javax.sql.DataSource;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
@@ -516,6 +519,96 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
   private static final Jdbc.Statement HEARTBEAT_STATEMENT = Jdbc.Statement.of(HEARTBEAT);
 
+  /**
+   * {@link #HEARTBEAT} for many leases in one statement: the leases come in as arrays, each row
+   * says which input it answers ({@code ord}, 1-based).
+   */
+  private static final String HEARTBEAT_ALL =
+      """
+      with t as (select %1$s as now),
+      k as (
+        select * from unnest(cast(:resources as text[]), cast(:lanes as text[]),
+                             cast(:owners as text[]), cast(:tokens as bigint[]))
+               with ordinality as k(resource, lane, owner_id, token, ord)
+      ),
+      up as (
+        update lease l set heartbeat_at = t.now,
+               expires_at = t.now + l.lease_for_us * interval '1 microsecond',
+               stale_at = t.now + least(l.lease_for_us, l.stale_after_us) * interval '1 microsecond',
+               holder_clock_skew_us = :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
+          from t, k
+         where l.resource = k.resource and l.lane = k.lane
+           and l.owner_id = k.owner_id and l.token = k.token
+        returning k.ord, l.*
+      ),
+      ev as (
+        insert into lease_event (at, resource, lane, kind, owner_id, token,
+                                 previous_owner_id, previous_token, detail)
+        select t.now, k.resource, k.lane, 'lost', k.owner_id, k.token, null, null,
+               'heartbeat refused'
+          from t, k where not exists (select 1 from up where up.ord = k.ord)
+      )
+      select true as renewed, up.ord, %2$s from up
+      union all
+      select false, k.ord, %3$s
+        from k left join lease l on l.resource = k.resource and l.lane = k.lane
+       where not exists (select 1 from up where up.ord = k.ord)
+      """
+          .formatted(NOW, prefixed("up", LEASE_COLUMNS), prefixed("l", LEASE_COLUMNS));
+
+  private static final Jdbc.Statement HEARTBEAT_ALL_STATEMENT = Jdbc.Statement.of(HEARTBEAT_ALL);
+
+  /** One round trip whatever the count: every lease in one statement. */
+  @Override
+  public List<HeartbeatResult> heartbeatAll(List<Lease> leases) {
+    requireNonNull(leases, "leases");
+    int n = leases.size();
+    if (n == 0) {
+      return List.of();
+    }
+    String[] resources = new String[n];
+    String[] lanes = new String[n];
+    String[] owners = new String[n];
+    Long[] tokens = new Long[n];
+    Set<LeaseKey> keys = new HashSet<>(n * 2);
+    for (int i = 0; i < n; i++) {
+      Lease lease = requireNonNull(leases.get(i), "leases[" + i + "]");
+      if (!keys.add(lease.key())) {
+        throw new IllegalArgumentException(
+            "heartbeatAll got the key " + lease.key() + " more than once");
+      }
+      resources[i] = lease.key().resource();
+      lanes[i] = lease.key().lane();
+      owners[i] = lease.owner().toString();
+      tokens[i] = lease.token();
+    }
+    Jdbc.Params params =
+        nowParams()
+            .put("resources", new Jdbc.Array("text", resources))
+            .put("lanes", new Jdbc.Array("text", lanes))
+            .put("owners", new Jdbc.Array("text", owners))
+            .put("tokens", new Jdbc.Array("bigint", tokens))
+            .put("holder_epoch_us", epochMicros(holderClock.instant()));
+    HeartbeatResult[] results = new HeartbeatResult[n];
+    for (IndexedRow row :
+        heartbeats.queryAll(
+            HEARTBEAT_ALL_STATEMENT,
+            params,
+            (rs, ctx) -> new IndexedRow(rs.getInt("ord") - 1, heartbeatRow(rs, ctx)))) {
+      results[row.index()] = heartbeatResult(leases.get(row.index()), Optional.of(row.row()));
+    }
+    for (int i = 0; i < n; i++) {
+      if (results[i] == null) {
+        // No lease row at all for this key: never registered, so not ours.
+        results[i] = heartbeatResult(leases.get(i), Optional.empty());
+      }
+    }
+    return Arrays.asList(results);
+  }
+
+  /** A row of {@link #HEARTBEAT_ALL}: which lease it answers, and the answer. */
+  private record IndexedRow(int index, ClaimRow row) {}
+
   @Override
   public HeartbeatResult heartbeat(Lease lease) {
     requireNonNull(lease, "lease");
@@ -524,6 +617,11 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
             HEARTBEAT_STATEMENT,
             leaseParams(lease).put("holder_epoch_us", epochMicros(holderClock.instant())),
             PostgresLeaseStore::heartbeatRow);
+    return heartbeatResult(lease, row);
+  }
+
+  /** What a heartbeat row (or none) says of {@code lease}, told to the listener. */
+  private HeartbeatResult heartbeatResult(Lease lease, Optional<ClaimRow> row) {
     if (row.isPresent() && row.get().granted()) {
       Lease renewed = row.get().lease().orElseThrow();
       listener.heartbeat(renewed);
