@@ -12,7 +12,8 @@
 #   claim-release sync   the same with --release-commit sync
 #   db-scheduler         db-scheduler 16 lock-and-fetch executions of an empty task
 #   claim-next           changesync claim-next + release
-#   heartbeat            changesync heartbeats of held leases
+#   heartbeat            changesync batched heartbeats: each thread renews its 1, 100 or 1,000
+#                        held leases with one statement (leases renewed/s and statements/s)
 # and then prints, per round, each changesync figure divided by each peer's from the same round.
 # The server is $CHANGESYNC_DATABASE_URL (default jdbc:postgresql://127.0.0.1:5432/postgres?user=
 # postgres). Full output of every run is kept in $COMPARE_OUT (default a temporary directory).
@@ -57,8 +58,12 @@ for round in 1 2; do
     java -jar "$jar" --url "$url" --threads "$threads" --seconds "$secs" --warmup "$secs" \
       $flags >"$log" 2>&1 || { echo "compare.sh: $name failed, see $log" >&2; exit 1; }
     grep -E '^   (setup|machine CPU|WARNING)' "$log" | sed 's/^/   /' || true
-    line=$(grep '^RESULT ' "$log" | tail -1)
-    echo "round=$round name=$name ${line#RESULT }" >>"$results"
+    grep '^RESULT ' "$log" | while read -r line; do
+      scenario=$(sed -E 's/^RESULT scenario=([^ ]+).*/\1/' <<<"$line")
+      # heartbeat runs one scenario per held-lease count: heartbeat-1, heartbeat-100, ...
+      label=$name; [ "$name" = heartbeat ] && label=$scenario
+      echo "round=$round name=$label ${line#RESULT }" >>"$results"
+    done
   done
 done
 
@@ -76,12 +81,14 @@ awk '
     st[r, n] = field($0, "statements_per_s"); names[n] = 1; rounds[r] = 1
   }
   END {
-    split("jdbc-cycle shedlock db-scheduler claim-release claim-release-sync claim-next heartbeat", order, " ")
-    printf "%-20s %14s %14s %10s %10s\n", "bench", "round 1 ops/s", "round 2 ops/s", "p99 ms 1", "p99 ms 2"
-    for (i = 1; i <= 7; i++) {
+    k = split("jdbc-cycle shedlock db-scheduler claim-release claim-release-sync claim-next heartbeat-1 heartbeat-100 heartbeat-1000", order, " ")
+    printf "%-20s %14s %14s %10s %10s %14s\n", "bench", "round 1 ops/s", "round 2 ops/s", "p99 ms 1", "p99 ms 2", "statements/s 1"
+    for (i = 1; i <= k; i++) {
       n = order[i]; if (!(n in names)) continue
-      printf "%-20s %14.1f %14.1f %10s %10s\n", n, ops[1, n], ops[2, n], p99[1, n], p99[2, n]
+      printf "%-20s %14.1f %14.1f %10s %10s %14.1f\n", n, ops[1, n], ops[2, n], p99[1, n], p99[2, n], st[1, n]
     }
+    print "(ops: cycles for claim+release, lock+unlock and claim-next; executions for db-scheduler;"
+    print " leases renewed for heartbeat-N, N leases per thread and statement)"
     print ""
     printf "%-44s %9s %9s %8s\n", "ratio (same round)", "round 1", "round 2", "target"
     ratio("claim-release", "shedlock", 1.2); ratio("claim-release", "jdbc-cycle", 1.0)

@@ -3,6 +3,7 @@ package dev.changesync.benchmarks;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -24,6 +25,8 @@ import java.util.Set;
  * @param pgLimitTps the physical limit measured by {@code pg-limit.sh}, to print the ratio against
  * @param synchronousRelease whether releases wait for their commit to reach disk (the store's
  *     default is not to)
+ * @param heldPerThread the heartbeat scenario's sizes: leases each thread holds and renews with
+ *     one statement, one run per size
  */
 record BenchmarkOptions(
     String url,
@@ -33,7 +36,8 @@ record BenchmarkOptions(
     int keys,
     Set<Scenario> scenarios,
     OptionalDouble pgLimitTps,
-    boolean synchronousRelease) {
+    boolean synchronousRelease,
+    List<Integer> heldPerThread) {
 
   /** Environment variable naming the server when {@code --url} is not given. */
   static final String URL_VARIABLE = "CHANGESYNC_DATABASE_URL";
@@ -41,7 +45,7 @@ record BenchmarkOptions(
   private static final Set<String> FLAGS =
       Set.of(
           "--url", "--threads", "--seconds", "--warmup", "--keys", "--scenario", "--pg-limit-tps",
-          "--release-commit");
+          "--release-commit", "--held");
 
   static final String USAGE =
       """
@@ -64,6 +68,8 @@ record BenchmarkOptions(
                             ratio claim+release cycles/s / TPS against the 0.4 target
         --release-commit M  async | sync: whether releases wait for their commit to reach disk
                             (default async, as the store's default)
+        --held N[,N...]     heartbeat: leases each thread holds and renews with one statement
+                            (batched heartbeats), one run per size (default 1,100,1000)
         --help              this text
       """;
 
@@ -102,6 +108,10 @@ record BenchmarkOptions(
     }
     scenarios = Collections.unmodifiableSet(EnumSet.copyOf(scenarios));
     requireNonNull(pgLimitTps, "pgLimitTps");
+    heldPerThread = List.copyOf(heldPerThread);
+    if (heldPerThread.isEmpty()) {
+      throw new IllegalArgumentException("heldPerThread must not be empty");
+    }
   }
 
   /** True when the arguments ask for the usage text. */
@@ -124,6 +134,7 @@ record BenchmarkOptions(
     Set<Scenario> scenarios = Scenario.OWN;
     OptionalDouble pgLimitTps = OptionalDouble.empty();
     boolean synchronousRelease = false;
+    List<Integer> held = List.of(1, 100, 1_000);
 
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -162,6 +173,13 @@ record BenchmarkOptions(
           }
           synchronousRelease = value.equals("sync");
         }
+        case "--held" -> {
+          List<Integer> sizes = new ArrayList<>();
+          for (String size : value.split(",")) {
+            sizes.add(intAtLeast(flag, size, 1));
+          }
+          held = sizes;
+        }
         default -> throw new AssertionError(flag);
       }
     }
@@ -181,7 +199,15 @@ record BenchmarkOptions(
           "--keys (" + keys + ") must be greater than --threads (" + threads + ")");
     }
     return new BenchmarkOptions(
-        url, threads, measureFor, warmupFor, keys, scenarios, pgLimitTps, synchronousRelease);
+        url,
+        threads,
+        measureFor,
+        warmupFor,
+        keys,
+        scenarios,
+        pgLimitTps,
+        synchronousRelease,
+        held);
   }
 
   private static Set<Scenario> scenarios(String value) {

@@ -152,29 +152,37 @@ public final class LeaseBenchmark {
       report.server(monitor);
       LoadRun.Probe probe = () -> Probes.sample(monitor);
       for (Scenario scenario : options.scenarios()) {
-        LoadRun.Result result =
-            switch (scenario) {
-              case CLAIM_RELEASE -> claimRelease(store, probe);
-              case HEARTBEAT -> heartbeat(store, probe);
-              case CLAIM_NEXT -> claimNext(store, probe);
-              case JDBC_CYCLE -> {
-                PeerScenarios.prepareJdbc(pool, options.keys());
-                yield measure("jdbc-cycle", PeerScenarios.jdbcCycle(pool, options.keys()),
-                    analyze(store), probe);
-              }
-              case SHEDLOCK -> {
-                PeerScenarios.prepareShedLock(pool);
-                yield measure("shedlock", PeerScenarios.shedLock(pool), analyze(store), probe);
-              }
-              case DB_SCHEDULER -> dbScheduler(db, store, probe);
-            };
+        List<LoadRun.Result> ran = new ArrayList<>();
+        switch (scenario) {
+          case CLAIM_RELEASE -> ran.add(claimRelease(store, probe));
+          case HEARTBEAT -> {
+            for (int held : options.heldPerThread()) {
+              ran.add(heartbeat(store, held, probe));
+            }
+          }
+          case CLAIM_NEXT -> ran.add(claimNext(store, probe));
+          case JDBC_CYCLE -> {
+            PeerScenarios.prepareJdbc(pool, options.keys());
+            ran.add(
+                measure(
+                    "jdbc-cycle",
+                    PeerScenarios.jdbcCycle(pool, options.keys()),
+                    analyze(store),
+                    probe));
+          }
+          case SHEDLOCK -> {
+            PeerScenarios.prepareShedLock(pool);
+            ran.add(measure("shedlock", PeerScenarios.shedLock(pool), analyze(store), probe));
+          }
+          case DB_SCHEDULER -> ran.add(dbScheduler(db, store, probe));
+        }
         if (stopping) {
           // Ctrl-C: the figures of an aborted run mean nothing.
           System.err.println("changesync-benchmarks: interrupted, dropping the benchmark database");
           return;
         }
-        report.scenario(result);
-        results.add(result);
+        ran.forEach(report::scenario);
+        results.addAll(ran);
       }
     }
     report.summary(results);
@@ -226,38 +234,48 @@ public final class LeaseBenchmark {
         probe);
   }
 
-  private LoadRun.Result heartbeat(PostgresLeaseStore store, LoadRun.Probe probe)
+  /**
+   * Each client thread is a worker holding {@code held} leases of its own and renewing all of them
+   * with one {@link PostgresLeaseStore#heartbeatAll} statement per iteration, as a worker's batched
+   * heartbeats do: leases renewed per second, and statements per second.
+   */
+  private LoadRun.Result heartbeat(PostgresLeaseStore store, int held, LoadRun.Probe probe)
       throws Exception {
-    List<LeaseKey> keys = keys("heartbeat");
-    prepare(store, keys);
+    String name = "heartbeat-" + held;
     int threads = options.threads();
+    List<LeaseKey> keys =
+        IntStream.range(0, threads * held).mapToObj(i -> LeaseKey.of("bench:" + i, name)).toList();
+    prepare(store, keys);
     return measure(
-        "heartbeat",
+        name,
         store,
         index -> {
           // Setup, on the client thread: claim this thread's share of the keys.
           OwnerId owner = OwnerId.newIncarnation("bench-" + index);
-          List<Lease> held = new ArrayList<>();
+          List<Lease> leases = new ArrayList<>();
           for (int k = index; k < keys.size(); k += threads) {
             ClaimResult claim = store.claim(keys.get(k), owner, POLICY);
-            held.add(
+            leases.add(
                 claim
                     .granted()
                     .orElseThrow(() -> new IllegalStateException("setup claim refused: " + claim)));
           }
           return tally -> {
-            int i = ThreadLocalRandom.current().nextInt(held.size());
             long start = System.nanoTime();
-            HeartbeatResult result = store.heartbeat(held.get(i));
+            List<HeartbeatResult> results = store.heartbeatAll(leases);
             tally.record("heartbeat", start);
             tally.count("statements");
-            if (result instanceof HeartbeatResult.Renewed renewed) {
-              held.set(i, renewed.lease());
-              tally.count("ops");
-            } else {
-              tally.count("lost");
-              ClaimResult again = store.claim(held.get(i).key(), owner, POLICY);
-              again.granted().ifPresent(lease -> held.set(i, lease));
+            for (int i = 0; i < results.size(); i++) {
+              if (results.get(i) instanceof HeartbeatResult.Renewed renewed) {
+                leases.set(i, renewed.lease());
+                tally.count("ops");
+              } else {
+                tally.count("lost");
+                int lost = i;
+                store.claim(leases.get(i).key(), owner, POLICY)
+                    .granted()
+                    .ifPresent(lease -> leases.set(lost, lease));
+              }
             }
           };
         },

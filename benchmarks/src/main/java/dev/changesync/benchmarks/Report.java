@@ -94,7 +94,7 @@ final class Report {
       }
     }
     long statements = t.count("statements", 0);
-    switch (r.name()) {
+    switch (r.name().startsWith("heartbeat-") ? "heartbeat" : r.name()) {
       case "claim-release", "jdbc-cycle", "shedlock" -> out.printf(
           Locale.ROOT,
           "   held claims: %d (%.3f %% of claims); releases refused: %d%n",
@@ -102,7 +102,10 @@ final class Report {
           percent(t.count("held", 0), t.count("held", 0) + t.count("ops", 0)),
           t.count("release refused", 0));
       case "heartbeat" -> out.printf(
-          Locale.ROOT, "   heartbeats lost: %d%n", t.count("lost", 0));
+          Locale.ROOT,
+          "   heartbeats lost: %d; leases renewed per statement: %.1f%n",
+          t.count("lost", 0),
+          (double) t.count("ops", 0) / Math.max(1, statements));
       case "claim-next" -> out.printf(
           Locale.ROOT,
           "   claim-next returned empty while work existed: %d (%.3f %% of claim-next calls);"
@@ -185,7 +188,7 @@ final class Report {
         "p99.9 ms",
         "max ms");
     for (LoadRun.Result r : results) {
-      Histogram h = r.tally().latency(r.name().equals("heartbeat") ? "heartbeat" : "cycle");
+      Histogram h = r.tally().latency(r.name().startsWith("heartbeat") ? "heartbeat" : "cycle");
       out.printf(
           Locale.ROOT,
           "%-15s %10.1f %12.1f %9.2f %9.2f %9.2f %9.2f%n",
@@ -201,7 +204,7 @@ final class Report {
         "(ops: claim+release and claim-next+release cycles, renewed heartbeats;"
             + " latency per op, a cycle timed from claim start to release end)");
     for (LoadRun.Result r : results) {
-      Histogram h = r.tally().latency(r.name().equals("heartbeat") ? "heartbeat" : "cycle");
+      Histogram h = r.tally().latency(r.name().startsWith("heartbeat") ? "heartbeat" : "cycle");
       out.printf(
           Locale.ROOT,
           "RESULT scenario=%s release_commit=%s threads=%d keys=%d seconds=%.1f ops_per_s=%.1f"
@@ -244,8 +247,10 @@ final class Report {
   }
 
   private static String opName(String scenario) {
+    if (scenario.startsWith("heartbeat")) {
+      return "lease renewed";
+    }
     return switch (scenario) {
-      case "heartbeat" -> "heartbeat";
       case "claim-next" -> "claim-next cycle";
       case "db-scheduler" -> "execution";
       case "shedlock" -> "lock+unlock";
