@@ -62,6 +62,9 @@ public final class LeaseBenchmark {
   private final PrintStream out;
   private final Report report;
   private final AtomicReference<LoadRun> current = new AtomicReference<>();
+  private final Map<String, List<StatementStats.Row>> statements = new LinkedHashMap<>();
+  private Connection monitor; // set by runScenarios
+  private boolean statementStats; // pg_stat_statements is available
   private volatile boolean stopping;
 
   private LeaseBenchmark(BenchmarkOptions options, PrintStream out) {
@@ -150,6 +153,12 @@ public final class LeaseBenchmark {
               .synchronousRelease(options.synchronousRelease())
               .build();
       report.server(monitor);
+      this.monitor = monitor;
+      this.statementStats = StatementStats.available(monitor);
+      if (!statementStats) {
+        out.println(
+            "(no statement breakdown: the server does not preload pg_stat_statements)");
+      }
       LoadRun.Probe probe = () -> Probes.sample(monitor);
       for (Scenario scenario : options.scenarios()) {
         List<LoadRun.Result> ran = new ArrayList<>();
@@ -181,7 +190,7 @@ public final class LeaseBenchmark {
           System.err.println("changesync-benchmarks: interrupted, dropping the benchmark database");
           return;
         }
-        ran.forEach(report::scenario);
+        ran.forEach(r -> report.scenario(r, statements.getOrDefault(r.name(), List.of())));
         results.addAll(ran);
       }
     }
@@ -346,8 +355,19 @@ public final class LeaseBenchmark {
       PeerScenarios.prepareDbScheduler(pool);
       analyze(store).run();
       return PeerScenarios.dbScheduler(
-          pool, options.threads(), options.warmupFor(), options.measureFor(), probe);
+          pool,
+          options.threads(),
+          options.warmupFor(),
+          options.measureFor(),
+          withStatements("db-scheduler", probe));
     }
+  }
+
+  /** {@code probe}, also collecting the window's statement statistics of {@code scenario}. */
+  private LoadRun.Probe withStatements(String scenario, LoadRun.Probe probe) {
+    List<StatementStats.Row> rows = new ArrayList<>();
+    statements.put(scenario, rows);
+    return StatementStats.around(probe, monitor, statementStats, rows);
   }
 
   /** Planner statistics as autovacuum would keep them in steady state. */
@@ -384,7 +404,12 @@ public final class LeaseBenchmark {
       // Planner statistics as autovacuum would keep them in steady state: right after the setup
       // they describe the table before it (for example no lease held at all), which can make
       // PostgreSQL pick a partial index over the primary key (see docs/benchmarks.md).
-      return run.run(options.warmupFor(), options.measureFor(), factory, afterSetup, probe);
+      return run.run(
+          options.warmupFor(),
+          options.measureFor(),
+          factory,
+          afterSetup,
+          withStatements(name, probe));
     } finally {
       current.set(null);
     }

@@ -56,7 +56,7 @@ final class Report {
     }
   }
 
-  void scenario(LoadRun.Result r) {
+  void scenario(LoadRun.Result r, List<StatementStats.Row> breakdown) {
     LoadRun.Tally t = r.tally();
     double seconds = r.measuredFor().toNanos() / 1e9;
     out.printf(
@@ -171,6 +171,31 @@ final class Report {
       }
     }
     out.println(line);
+    if (!breakdown.isEmpty()) {
+      out.printf(
+          Locale.ROOT,
+          "   %-9s %9s %10s %9s %8s %8s  %s%n",
+          "per " + (opName(r.name()).length() > 9 ? "op" : opName(r.name())),
+          "calls",
+          "exec µs",
+          "WAL B",
+          "WAL rec",
+          "dirtied",
+          "statement (pg_stat_statements, server time per call)");
+      for (StatementStats.Row s : breakdown) {
+        double calls = Math.max(1, s.calls());
+        out.printf(
+            Locale.ROOT,
+            "   %-9s %9.3f %10.1f %9.0f %8.2f %8.3f  %s%n",
+            "",
+            s.calls() / (double) ops,
+            s.execMillis() * 1000 / calls,
+            s.walBytes() / calls,
+            s.walRecords() / calls,
+            s.sharedBlocksDirtied() / calls,
+            StatementStats.shorten(s.query(), 90));
+      }
+    }
     out.flush();
   }
 
