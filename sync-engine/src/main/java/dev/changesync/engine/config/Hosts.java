@@ -1,7 +1,9 @@
 package dev.changesync.engine.config;
 
+import com.google.common.net.HostAndPort;
 import com.google.common.net.InetAddresses;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Host names and address literals as the configuration and the HTTP server compare them: case
@@ -21,6 +23,27 @@ public final class Hosts {
       h = h.substring(0, h.length() - 1);
     }
     return h;
+  }
+
+  /**
+   * The host of an HTTP {@code Host} header ({@code name}, {@code name:port}, {@code 1.2.3.4:80},
+   * {@code [::1]:8080}), {@link #normalize normalized}; empty when it is not one.
+   */
+  public static Optional<String> ofHostHeader(String value) {
+    if (value == null || value.isBlank() || value.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+      return Optional.empty();
+    }
+    try {
+      HostAndPort parsed = HostAndPort.fromString(value);
+      String host = parsed.getHost();
+      // A bare IPv6 address is not a Host header: it needs brackets.
+      if (host.isEmpty() || (host.contains(":") && !value.startsWith("["))) {
+        return Optional.empty();
+      }
+      return Optional.of(normalize(host));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   /** True for an IPv4 or IPv6 literal (with or without brackets). */
