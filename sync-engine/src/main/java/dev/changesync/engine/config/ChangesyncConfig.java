@@ -32,7 +32,9 @@ import java.util.regex.Pattern;
  * <p>Every problem is collected before anything fails, and each names the variable (or the flag it
  * came from) and the bad value: {@code CHANGESYNC_LEASE_TTL: 'fifteen' is not a duration (...)}. An
  * empty value counts as unset. Secrets ({@link Secret}) never appear in {@link #toString()} or in
- * error messages.
+ * error messages. Each secret may instead come from a file named by its {@code *_FILE} variable
+ * (not both); the admin and read tokens need at least {@value #MIN_TOKEN_LENGTH} characters, and
+ * neither they nor the webhook secret may start or end with whitespace.
  *
  * <pre>{@code
  * ChangesyncConfig config = ChangesyncConfig.from(System.getenv(), args);
