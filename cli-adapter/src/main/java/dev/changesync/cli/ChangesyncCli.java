@@ -57,7 +57,8 @@ import picocli.CommandLine.Spec;
       "    user and password in the URL or in CHANGESYNC_DATABASE_USER / _PASSWORD.",
       "  A flag wins over the environment, CHANGESYNC_SERVER_URL over",
       "  CHANGESYNC_DATABASE_URL; with neither, the server at " + Target.DEFAULT_SERVER + ".",
-      "  Admin actions over HTTP send CHANGESYNC_ADMIN_TOKEN as a bearer token.",
+      "  Over HTTP, reads send CHANGESYNC_READ_TOKEN as a bearer token (when set),",
+      "  admin actions CHANGESYNC_ADMIN_TOKEN.",
       "%nExit codes: 0 ok, 1 failure (not found, unreachable, refused), 2 usage error."
     })
 public final class ChangesyncCli implements Callable<Integer> {
@@ -140,7 +141,8 @@ public final class ChangesyncCli implements Callable<Integer> {
   Backend openBackend(CommandLine cmd) {
     Target target = target(cmd);
     if (target instanceof Target.Server s) {
-      return new HttpBackend(s.url(), adminToken());
+      return new HttpBackend(
+          s.url(), token("CHANGESYNC_ADMIN_TOKEN"), token("CHANGESYNC_READ_TOKEN"));
     }
     return DatabaseBackend.open(((Target.Database) target).jdbcUrl(), context);
   }
@@ -174,8 +176,8 @@ public final class ChangesyncCli implements Callable<Integer> {
     return Optional.ofNullable(server).filter(u -> !u.isBlank());
   }
 
-  private Optional<String> adminToken() {
-    return Optional.ofNullable(context.env().get("CHANGESYNC_ADMIN_TOKEN"))
+  private Optional<String> token(String variable) {
+    return Optional.ofNullable(context.env().get(variable))
         .map(String::strip)
         .filter(t -> !t.isEmpty());
   }

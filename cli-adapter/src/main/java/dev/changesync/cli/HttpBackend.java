@@ -37,8 +37,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The commands' answers from a running server's HTTP API (SPEC §4). Reads go unauthenticated;
- * admin actions send {@code Authorization: Bearer <CHANGESYNC_ADMIN_TOKEN>}. The server's JSON
+ * The commands' answers from a running server's HTTP API (SPEC §4). Reads send {@code
+ * Authorization: Bearer <CHANGESYNC_READ_TOKEN>} when it is set; admin actions send {@code
+ * Authorization: Bearer <CHANGESYNC_ADMIN_TOKEN>}, and the admin token goes with nothing else. The server's JSON
  * body is kept as the answer's JSON and read into the same records the services return, with
  * {@link ApiJson}. The server's {@code {"message": ...}} errors become the same exceptions the
  * services throw (400 bad input, 404 not found) or a one-line {@link CliException}.
@@ -52,16 +53,19 @@ final class HttpBackend implements Backend {
 
   private final URI base;
   private final Optional<String> adminToken;
+  private final Optional<String> readToken;
   private final HttpClient client;
   private final ObjectMapper mapper = ApiJson.newMapper();
 
   /**
    * @param base the server's URL, without a trailing slash; may carry a path prefix
    * @param adminToken sent on admin actions; without one they fail before any request is made
+   * @param readToken sent on reads; without one reads go unauthenticated
    */
-  HttpBackend(URI base, Optional<String> adminToken) {
+  HttpBackend(URI base, Optional<String> adminToken, Optional<String> readToken) {
     this.base = base;
     this.adminToken = adminToken;
+    this.readToken = readToken;
     this.client =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -178,8 +182,9 @@ final class HttpBackend implements Backend {
   }
 
   private <T> Answer<T> get(String path, JavaType type) {
-    HttpRequest request = request(path).GET().build();
-    return read(send(request), type);
+    HttpRequest.Builder request = request(path).GET();
+    readToken.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+    return read(send(request.build()), type);
   }
 
   private <T> Answer<T> post(String path, Object body, Class<T> type) {
@@ -286,9 +291,13 @@ final class HttpBackend implements Backend {
       case 400 -> new BadInputException(message);
       case 404 -> new NotFoundException(message);
       case 401 ->
-          new CliException(
-              "the server at " + base + " refused the admin token: " + message
-                  + " (check CHANGESYNC_ADMIN_TOKEN)");
+          request.method().equals("GET")
+              ? new CliException(
+                  "the server at " + base + " refused to let us read: " + message
+                      + " (set CHANGESYNC_READ_TOKEN to the server's read or admin token)")
+              : new CliException(
+                  "the server at " + base + " refused the admin token: " + message
+                      + " (check CHANGESYNC_ADMIN_TOKEN)");
       case 403 ->
           new CliException(
               "the server at " + base + " refused: " + message

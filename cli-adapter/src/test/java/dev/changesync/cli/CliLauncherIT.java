@@ -104,7 +104,7 @@ class CliLauncherIT {
         launcher(
             List.of(
                 "--database-url", url, "serve", "--http-port", Integer.toString(port),
-                "--role", "http", "--admin-token", "it-token"));
+                "--role", "http", "--admin-token", "it-admin-token-0123"));
     serve.redirectErrorStream(true);
     Process server = serve.start();
     try {

@@ -109,6 +109,24 @@ class HttpErrorsTest {
   }
 
   @Test
+  void theReadTokenGoesWithReadsAndTheAdminTokenWithAdminActions() throws IOException {
+    String url = stub(200, "application/json", "{\"events\":[]}");
+    CliRunner runner =
+        cli()
+            .env("CHANGESYNC_SERVER_URL", url)
+            .env("CHANGESYNC_ADMIN_TOKEN", "admin-t0ken")
+            .env("CHANGESYNC_READ_TOKEN", "read-t0ken");
+
+    runner.run("leases", "events", "repo:7", "--limit", "5");
+    runner.run("recover");
+
+    assertThat(authorizations)
+        .containsExactly(
+            "GET /v1/changes/leases/events?resource=repo%3A7&limit=5 Bearer read-t0ken",
+            "POST /v1/changes/recover Bearer admin-t0ken");
+  }
+
+  @Test
   void anAnswerThatIsNotChangesyncsSaysSo() throws IOException {
     String url = stub(200, "text/html", "<html>hello</html>");
 

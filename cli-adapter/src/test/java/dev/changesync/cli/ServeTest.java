@@ -59,8 +59,8 @@ class ServeTest {
                         "--migrate",
                         "off",
                         "--admin-token",
-                        "serve-token"));
-    CliRunner client = cli().env("CHANGESYNC_SERVER_URL", url).env("CHANGESYNC_ADMIN_TOKEN", "serve-token");
+                        "serve-admin-token"));
+    CliRunner client = cli().env("CHANGESYNC_SERVER_URL", url).env("CHANGESYNC_ADMIN_TOKEN", "serve-admin-token");
     try {
       await()
           .atMost(30, SECONDS)

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.changesync.engine.Changesync;
 import dev.changesync.engine.config.ChangesyncConfig;
 import dev.changesync.engine.config.ConfigException;
+import dev.changesync.engine.config.Hosts;
 import io.javalin.Javalin;
 import java.io.PrintStream;
 import java.net.URI;
@@ -105,12 +106,18 @@ public final class ChangesyncServer implements AutoCloseable {
       metrics.close();
       throw e;
     }
+    Access access =
+        new Access(
+            config.readToken(),
+            config.adminToken(),
+            config.httpHost(),
+            config.httpAllowedHosts());
     Javalin http;
     try {
       Duration drain =
           config.shutdownGrace().compareTo(HTTP_DRAIN) < 0 ? config.shutdownGrace() : HTTP_DRAIN;
       http =
-          new HttpApi(changesync, config.adminToken(), config.role().runsHttp(), metrics)
+          new HttpApi(changesync, config.adminToken(), access, config.role().runsHttp(), metrics)
               .create(config.httpHost(), config.httpPort(), drain)
               .start();
     } catch (RuntimeException | Error e) {
@@ -120,13 +127,34 @@ public final class ChangesyncServer implements AutoCloseable {
     }
     ChangesyncServer server = new ChangesyncServer(config, changesync, metrics, http);
     log.info(
-        "changesync server listening on {} as {} (role {}, admin routes {}, webhooks {})",
+        "changesync server listening on {} as {} (role {}, read token {}, admin routes {},"
+            + " webhooks {})",
         server.baseUri(),
         changesync.owner(),
         config.role().configName(),
+        config.readToken().isPresent() ? "on" : "off",
         config.adminToken().isPresent() ? "on" : "off",
         config.webhookSecret().isPresent() ? "on" : "off");
+    warnAboutOpenAccess(config, access);
     return server;
+  }
+
+  /** The start-up warnings of a server that anyone on the network can read or rebind. */
+  private static void warnAboutOpenAccess(ChangesyncConfig config, Access access) {
+    if (config.role().runsHttp()
+        && config.readToken().isEmpty()
+        && !Hosts.isLoopback(config.httpHost())) {
+      log.warn(
+          "reads are open to anyone who reaches {}: patches, lease tokens and worker hosts;"
+              + " set CHANGESYNC_READ_TOKEN (or CHANGESYNC_READ_TOKEN_FILE)",
+          config.httpHost());
+    }
+    if (access.acceptsAnyHost() && !config.httpAllowedHosts().contains("*")) {
+      log.warn(
+          "any Host header is accepted on {} (no protection against DNS rebinding); set"
+              + " CHANGESYNC_HTTP_ALLOWED_HOSTS to the names clients use (* to accept any)",
+          config.httpHost());
+    }
   }
 
   /** The port the HTTP server listens on (the one picked when configured as 0). */

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * the result; every failure becomes {@code {"message": "..."}} with its status in {@link
  * #errors(RoutesConfig) one place}.
  *
- * <p>Order of checks on a route: admin routes check the bearer token first (403 when no admin
+ * <p>Order of checks on a route: first {@link Access} (the {@code Host} header, 421; the read
+ * token on reads, 401), then admin routes check the bearer token first (403 when no admin
  * token is configured, 401 when it is missing or wrong), then every route parses its path and query
  * parameters and body (400) before any service runs — nothing reaches SQL or GitHub with a bad
  * owner, repository or number. The webhook route refuses at once when no secret is configured
@@ -70,6 +71,7 @@ final class HttpApi {
 
   private final Changesync changesync;
   private final Optional<Secret> adminToken;
+  private final Access access;
   private final boolean apiRoutes;
   private final ServerMetrics metrics;
   private final ObjectMapper json = ApiJson.newMapper();
@@ -82,10 +84,12 @@ final class HttpApi {
   HttpApi(
       Changesync changesync,
       Optional<Secret> adminToken,
+      Access access,
       boolean apiRoutes,
       ServerMetrics metrics) {
     this.changesync = requireNonNull(changesync, "changesync");
     this.adminToken = requireNonNull(adminToken, "adminToken");
+    this.access = requireNonNull(access, "access");
     this.apiRoutes = apiRoutes;
     this.metrics = requireNonNull(metrics, "metrics");
   }
@@ -115,6 +119,7 @@ final class HttpApi {
     cfg.requestLogger.http(this::recordRequest);
 
     RoutesConfig routes = cfg.routes;
+    access.register(routes); // Host check and read token, before every route
     routes.get("/healthz", this::health);
     routes.get("/readyz", this::ready);
     routes.get("/metrics", this::metrics);

@@ -22,7 +22,7 @@ class RolesTest {
     try (FakeGitHub fake = FakeGitHub.start()) {
       Map<String, String> env = ReadRoutesTest.env(db, fake);
       env.put("CHANGESYNC_ROLE", "worker");
-      env.put("CHANGESYNC_ADMIN_TOKEN", "token");
+      env.put("CHANGESYNC_ADMIN_TOKEN", "roles-admin-token");
       env.put("CHANGESYNC_WEBHOOK_SECRET", "secret");
       try (ChangesyncServer worker = ChangesyncServer.start(ChangesyncConfig.from(env))) {
         Http http = new Http(worker.baseUri());

@@ -32,7 +32,9 @@ import java.util.regex.Pattern;
  * <p>Every problem is collected before anything fails, and each names the variable (or the flag it
  * came from) and the bad value: {@code CHANGESYNC_LEASE_TTL: 'fifteen' is not a duration (...)}. An
  * empty value counts as unset. Secrets ({@link Secret}) never appear in {@link #toString()} or in
- * error messages.
+ * error messages. Each secret may instead come from a file named by its {@code *_FILE} variable
+ * (not both); the admin and read tokens need at least {@value #MIN_TOKEN_LENGTH} characters, and
+ * neither they nor the webhook secret may start or end with whitespace.
  *
  * <pre>{@code
  * ChangesyncConfig config = ChangesyncConfig.from(System.getenv(), args);
@@ -78,6 +80,12 @@ public final class ChangesyncConfig {
 
   static final int MAX_WORKER_THREADS = 256;
   static final int MAX_WORKER_NAME_LENGTH = 200;
+
+  /** Shortest admin or read token accepted. */
+  public static final int MIN_TOKEN_LENGTH = 16;
+
+  private static final Pattern HOST_NAME =
+      Pattern.compile("[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?");
   private static final Pattern WORKER_NAME = Pattern.compile("[^\\s\\p{Cntrl}]{1,200}");
 
   private final Optional<String> databaseUrl;
@@ -85,6 +93,7 @@ public final class ChangesyncConfig {
   private final Optional<Secret> databasePassword;
   private final String httpHost;
   private final int httpPort;
+  private final List<String> httpAllowedHosts;
   private final Role role;
   private final String workerName;
   private final int workerThreads;
@@ -93,6 +102,7 @@ public final class ChangesyncConfig {
   private final Optional<Path> githubAppPrivateKeyPath;
   private final Optional<Secret> webhookSecret;
   private final Optional<Secret> adminToken;
+  private final Optional<Secret> readToken;
   private final LeasePolicy leasePolicy;
   private final boolean liveness;
   private final boolean synchronousRelease;
@@ -113,6 +123,7 @@ public final class ChangesyncConfig {
     this.databasePassword = p.databasePassword;
     this.httpHost = p.httpHost;
     this.httpPort = p.httpPort;
+    this.httpAllowedHosts = p.httpAllowedHosts;
     this.role = p.role;
     this.workerName = p.workerName;
     this.workerThreads = p.workerThreads;
@@ -121,6 +132,7 @@ public final class ChangesyncConfig {
     this.githubAppPrivateKeyPath = p.githubAppPrivateKeyPath;
     this.webhookSecret = p.webhookSecret;
     this.adminToken = p.adminToken;
+    this.readToken = p.readToken;
     this.leasePolicy = p.leasePolicy;
     this.liveness = p.liveness;
     this.synchronousRelease = p.synchronousRelease;
@@ -177,6 +189,19 @@ public final class ChangesyncConfig {
   /** A value as given, and where it came from (the variable or the flag), for messages. */
   private record Raw(String source, String value) {}
 
+  /** A secret and where it came from (the variable, flag or file variable), for messages. */
+  private record Found(Secret secret, String source) {}
+
+  /** How strictly a secret is checked. */
+  private enum SecretRule {
+    /** Any non-empty value (passwords; the GitHub token is checked by {@link GitHubAuth}). */
+    ANY,
+    /** No leading or trailing whitespace (the webhook secret). */
+    TRIMMED,
+    /** No surrounding whitespace and at least {@value #MIN_TOKEN_LENGTH} characters. */
+    TOKEN
+  }
+
   private static final class Parser {
     final Map<Setting, Raw> raw = new EnumMap<>(Setting.class);
     final List<String> problems = new ArrayList<>();
@@ -186,6 +211,7 @@ public final class ChangesyncConfig {
     Optional<Secret> databasePassword;
     String httpHost;
     int httpPort;
+    List<String> httpAllowedHosts;
     Role role;
     String workerName;
     int workerThreads;
@@ -194,6 +220,7 @@ public final class ChangesyncConfig {
     Optional<Path> githubAppPrivateKeyPath = Optional.empty();
     Optional<Secret> webhookSecret;
     Optional<Secret> adminToken;
+    Optional<Secret> readToken;
     LeasePolicy leasePolicy;
     boolean liveness;
     boolean synchronousRelease;
@@ -253,9 +280,13 @@ public final class ChangesyncConfig {
     void parse() {
       databaseUrl = text(Setting.DATABASE_URL).flatMap(this::jdbcUrl);
       databaseUser = text(Setting.DATABASE_USER);
-      databasePassword = secret(Setting.DATABASE_PASSWORD);
+      databasePassword =
+          secret(Setting.DATABASE_PASSWORD, Setting.DATABASE_PASSWORD_FILE, SecretRule.ANY)
+              .map(Found::secret);
       httpHost = required(Setting.HTTP_HOST, this::host, "127.0.0.1");
       httpPort = required(Setting.HTTP_PORT, v -> integer(Setting.HTTP_PORT, v, 0, 65_535), 0);
+      httpAllowedHosts =
+          text(Setting.HTTP_ALLOWED_HOSTS).map(this::allowedHosts).orElse(List.of());
       role = required(Setting.ROLE, v -> role(Setting.ROLE, v), Role.ALL);
       workerName =
           text(Setting.WORKER_NAME)
@@ -271,9 +302,30 @@ public final class ChangesyncConfig {
               Setting.GITHUB_API_URL,
               v -> httpUrl(Setting.GITHUB_API_URL, v),
               URI.create("https://api.github.com"));
+      Setting allowInsecure = Setting.GITHUB_ALLOW_INSECURE;
+      boolean insecure = required(allowInsecure, v -> onOff(allowInsecure, v), false);
+      if (!insecure
+          && githubApiUrl.getScheme().equalsIgnoreCase("http")
+          && !Hosts.isLoopback(githubApiUrl.getHost())) {
+        problem(
+            Setting.GITHUB_API_URL,
+            "'"
+                + Durations.printable(githubApiUrl.toString())
+                + "' is plain http to a host that is not loopback (the GitHub credentials would"
+                + " cross the network unencrypted); use https, or set "
+                + Setting.GITHUB_ALLOW_INSECURE.envName()
+                + "=true");
+      }
       githubAuth = githubAuth();
-      webhookSecret = secret(Setting.WEBHOOK_SECRET);
-      adminToken = secret(Setting.ADMIN_TOKEN);
+      webhookSecret =
+          secret(Setting.WEBHOOK_SECRET, Setting.WEBHOOK_SECRET_FILE, SecretRule.TRIMMED)
+              .map(Found::secret);
+      adminToken =
+          secret(Setting.ADMIN_TOKEN, Setting.ADMIN_TOKEN_FILE, SecretRule.TOKEN)
+              .map(Found::secret);
+      readToken =
+          secret(Setting.READ_TOKEN, Setting.READ_TOKEN_FILE, SecretRule.TOKEN)
+              .map(Found::secret);
       leasePolicy = leasePolicy();
       liveness = required(Setting.LIVENESS, v -> onOff(Setting.LIVENESS, v), true);
       synchronousRelease =
@@ -310,9 +362,51 @@ public final class ChangesyncConfig {
       return s.defaultValue();
     }
 
-    private Optional<Secret> secret(Setting s) {
-      Raw r = raw.get(s);
-      return r == null ? Optional.empty() : Optional.of(Secret.of(r.value()));
+    /**
+     * A secret from its variable (or flag) {@code s} or from the file named by {@code file}, not
+     * both, checked per {@code rule}; empty when neither is set or it is unusable (a problem).
+     */
+    private Optional<Found> secret(Setting s, Setting file, SecretRule rule) {
+      Raw direct = raw.get(s);
+      Raw path = raw.get(file);
+      if (direct != null && path != null) {
+        problems.add(source(s) + " and " + source(file) + " are both set; use one of them");
+        return Optional.empty();
+      }
+      String value;
+      String from;
+      if (direct != null) {
+        value = direct.value();
+        from = direct.source();
+      } else if (path != null) {
+        from = path.source();
+        try {
+          value = SecretFile.read(path.value().strip());
+        } catch (IllegalArgumentException e) {
+          problems.add(from + ": " + e.getMessage());
+          return Optional.empty();
+        }
+      } else {
+        return Optional.empty();
+      }
+      if (rule != SecretRule.ANY && !value.equals(value.strip())) {
+        problems.add(
+            from
+                + ": starts or ends with whitespace; remove it (the value is compared exactly,"
+                + " and a stray space or newline is usually a copy-paste slip)");
+        return Optional.empty();
+      }
+      if (rule == SecretRule.TOKEN && value.length() < MIN_TOKEN_LENGTH) {
+        problems.add(
+            from
+                + ": too short ("
+                + value.length()
+                + " characters); use at least "
+                + MIN_TOKEN_LENGTH
+                + ", e.g. from openssl rand -hex 32");
+        return Optional.empty();
+      }
+      return Optional.of(new Found(Secret.of(value), from));
     }
 
     /**
@@ -430,6 +524,24 @@ public final class ChangesyncConfig {
       return Optional.of(value);
     }
 
+    private List<String> allowedHosts(String value) {
+      List<String> hosts = new ArrayList<>();
+      for (String entry : value.split(",", -1)) {
+        String host = Hosts.normalize(entry);
+        if (host.equals("*") || Hosts.isAddress(host) || HOST_NAME.matcher(host).matches()) {
+          hosts.add(host);
+        } else {
+          problem(
+              Setting.HTTP_ALLOWED_HOSTS,
+              "'"
+                  + Durations.printable(entry.strip())
+                  + "' is not a host name (comma-separated names or addresses, without scheme or"
+                  + " port; * for any)");
+        }
+      }
+      return List.copyOf(hosts);
+    }
+
     private String workerName(Setting s, String value) {
       if (!isWorkerName(value)) {
         return problem(
@@ -468,23 +580,25 @@ public final class ChangesyncConfig {
     }
 
     private Optional<GitHubAuth> githubAuth() {
-      Optional<Secret> token = secret(Setting.GITHUB_TOKEN);
+      Optional<Found> token =
+          secret(Setting.GITHUB_TOKEN, Setting.GITHUB_TOKEN_FILE, SecretRule.ANY);
       Optional<String> appId = text(Setting.GITHUB_APP_ID);
       Optional<String> installationId = text(Setting.GITHUB_APP_INSTALLATION_ID);
       Optional<String> keyPath = text(Setting.GITHUB_APP_PRIVATE_KEY_PATH);
       boolean anyApp = appId.isPresent() || installationId.isPresent() || keyPath.isPresent();
       if (token.isPresent() && anyApp) {
         problems.add(
-            source(Setting.GITHUB_TOKEN)
+            token.get().source()
                 + ": a GitHub token and GitHub App settings are both set; use one or the other");
         return Optional.empty();
       }
       if (token.isPresent()) {
         try {
-          return Optional.of(GitHubAuth.token(token.get().reveal()));
+          return Optional.of(GitHubAuth.token(token.get().secret().reveal()));
         } catch (IllegalArgumentException e) {
           // The message describes the token's shape, never the token.
-          return Optional.ofNullable(problem(Setting.GITHUB_TOKEN, e.getMessage()));
+          problems.add(token.get().source() + ": " + e.getMessage());
+          return Optional.empty();
         }
       }
       if (!anyApp) {
@@ -666,6 +780,15 @@ public final class ChangesyncConfig {
     return httpPort;
   }
 
+  /**
+   * {@code CHANGESYNC_HTTP_ALLOWED_HOSTS}: the {@code Host} names the server answers besides its
+   * bind address, {@code localhost} and address literals — lower case, {@code *} for any; empty
+   * when unset.
+   */
+  public List<String> httpAllowedHosts() {
+    return httpAllowedHosts;
+  }
+
   /** {@code CHANGESYNC_ROLE} (default {@code all}). */
   public Role role() {
     return role;
@@ -742,9 +865,20 @@ public final class ChangesyncConfig {
     return webhookSecret;
   }
 
-  /** {@code CHANGESYNC_ADMIN_TOKEN}; unset: admin routes are refused (403). */
+  /**
+   * {@code CHANGESYNC_ADMIN_TOKEN} (or the content of {@code CHANGESYNC_ADMIN_TOKEN_FILE}); unset:
+   * admin routes are refused (403).
+   */
   public Optional<Secret> adminToken() {
     return adminToken;
+  }
+
+  /**
+   * {@code CHANGESYNC_READ_TOKEN} (or the content of {@code CHANGESYNC_READ_TOKEN_FILE}): the
+   * bearer token of the read routes; unset: reads are open.
+   */
+  public Optional<Secret> readToken() {
+    return readToken;
   }
 
   /**
@@ -855,6 +989,9 @@ public final class ChangesyncConfig {
     out.add("databasePassword=" + masked(databasePassword));
     out.add("httpHost=" + httpHost);
     out.add("httpPort=" + httpPort);
+    out.add(
+        "httpAllowedHosts="
+            + (httpAllowedHosts.isEmpty() ? "unset" : String.join(",", httpAllowedHosts)));
     out.add("role=" + role.configName());
     out.add("workerName=" + workerName);
     out.add("workerThreads=" + workerThreads);
@@ -862,6 +999,7 @@ public final class ChangesyncConfig {
     out.add("githubAuth=" + describeGitHubAuth());
     out.add("webhookSecret=" + masked(webhookSecret));
     out.add("adminToken=" + masked(adminToken));
+    out.add("readToken=" + masked(readToken));
     out.add(
         "leasePolicy=ttl "
             + Durations.format(leasePolicy.leaseFor())

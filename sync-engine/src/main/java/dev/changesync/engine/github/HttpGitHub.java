@@ -88,6 +88,16 @@ public final class HttpGitHub implements GitHub {
   private static final ObjectMapper JSON =
       JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
+  /**
+   * The default {@link Builder#maxResponseBytes}: 32 MiB. The largest answer the client asks for
+   * is a page of 100 pull-request files with their patches. GitHub keeps a pull request's diff
+   * within about 1 MB (a file's within 500 KB; beyond that the patch is left out), and JSON
+   * escaping at most doubles typical diff text, so a real page stays in the low megabytes; GitHub
+   * Enterprise Server's looser limits (1 MB per file) still fit most pages. 32 MiB leaves that
+   * headroom while bounding what one worker thread can be made to hold.
+   */
+  public static final long DEFAULT_MAX_RESPONSE_BYTES = 32L * 1024 * 1024;
+
   private static final int MAX_REDIRECTS = 3;
   private static final int MAX_ERROR_TEXT = 300;
 
@@ -99,10 +109,12 @@ public final class HttpGitHub implements GitHub {
   private final RandomGenerator random;
   private final Credentials credentials;
   private final GitHubCache cache; // null when disabled
+  private final long maxResponseBytes;
   private final AtomicReference<RateLimit> rateLimit = new AtomicReference<>();
 
   private HttpGitHub(Builder b) {
     this.settings = b.settings;
+    this.maxResponseBytes = b.maxResponseBytes;
     this.clock = b.clock;
     this.sleeper = b.sleeper;
     this.listener = b.listener;
@@ -148,6 +160,7 @@ public final class HttpGitHub implements GitHub {
     private RandomGenerator random = new Random();
     private HttpClient httpClient;
     private GitHubCache cache;
+    private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
 
     private Builder(GitHubSettings settings) {
       this.settings = requireNonNull(settings, "settings");
@@ -202,6 +215,21 @@ public final class HttpGitHub implements GitHub {
      */
     public Builder cache(GitHubCache value) {
       this.cache = requireNonNull(value, "cache");
+      return this;
+    }
+
+    /**
+     * The largest response body read (default {@value #DEFAULT_MAX_RESPONSE_BYTES} bytes): a larger
+     * one fails its call with a {@link GitHubException}, without retries and without reading the
+     * rest.
+     *
+     * @throws IllegalArgumentException when it is below 1
+     */
+    public Builder maxResponseBytes(long value) {
+      if (value < 1) {
+        throw new IllegalArgumentException("maxResponseBytes must be at least 1, was " + value);
+      }
+      this.maxResponseBytes = value;
       return this;
     }
 
@@ -369,11 +397,26 @@ public final class HttpGitHub implements GitHub {
       long started = System.nanoTime();
       HttpResponse<byte[]> response;
       try {
-        response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        response = http.send(request.build(), BoundedBody.upTo(maxResponseBytes));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw interrupted(method, target, e);
       } catch (IOException e) {
+        Optional<BoundedBody.TooLarge> tooLarge = causeTooLarge(e);
+        if (tooLarge.isPresent()) {
+          // Not a network error: the same request would bring the same body. No retry.
+          throw new GitHubException(
+              method
+                  + " "
+                  + target
+                  + " failed: "
+                  + tooLarge.get().getMessage()
+                  + " (the client reads at most "
+                  + maxResponseBytes
+                  + " bytes of a response)",
+              OptionalInt.empty(),
+              e);
+        }
         Duration took = since(started);
         notify(() -> listener.onNetworkError(kind, e, took));
         failures++;
@@ -944,6 +987,15 @@ public final class HttpGitHub implements GitHub {
   }
 
   /** GitHub's {@code message} from an error body, or the start of a non-JSON body. */
+  private static Optional<BoundedBody.TooLarge> causeTooLarge(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof BoundedBody.TooLarge tooLarge) {
+        return Optional.of(tooLarge);
+      }
+    }
+    return Optional.empty();
+  }
+
   private static String errorText(HttpResponse<byte[]> response) {
     byte[] body = response.body();
     if (body == null || body.length == 0) {

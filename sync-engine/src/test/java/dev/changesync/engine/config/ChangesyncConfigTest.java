@@ -124,7 +124,7 @@ class ChangesyncConfigTest {
     env.put("CHANGESYNC_GITHUB_APP_INSTALLATION_ID", "678");
     env.put("CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH", key.toString());
     env.put("CHANGESYNC_WEBHOOK_SECRET", "hook-secret");
-    env.put("CHANGESYNC_ADMIN_TOKEN", "admin-token");
+    env.put("CHANGESYNC_ADMIN_TOKEN", "admin-token-0123456789");
     env.put("CHANGESYNC_LEASE_TTL", "2m");
     env.put("CHANGESYNC_HEARTBEAT_INTERVAL", "5s");
     env.put("CHANGESYNC_STALE_AFTER", "20s");
@@ -155,7 +155,7 @@ class ChangesyncConfigTest {
     assertThat(config.githubApiUrl()).isEqualTo(URI.create("https://ghe.example.com/api/v3"));
     assertApp(config, "12345", 678);
     assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("hook-secret");
-    assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("admin-token");
+    assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("admin-token-0123456789");
     assertThat(config.leasePolicy())
         .isEqualTo(
             LeasePolicy.of(Duration.ofMinutes(2), Duration.ofSeconds(5), Duration.ofSeconds(20)));
@@ -281,7 +281,7 @@ class ChangesyncConfigTest {
             "--github-app-installation-id=2",
             "--github-app-private-key-path=" + key,
             "--webhook-secret=s",
-            "--admin-token=t",
+            "--admin-token=t0123456789abcdef",
             "--lease-ttl=1m",
             "--heartbeat-interval=1s",
             "--stale-after=5s",
@@ -308,7 +308,7 @@ class ChangesyncConfigTest {
     assertThat(config.githubApiUrl()).isEqualTo(URI.create("http://localhost:1234"));
     assertApp(config, "Iv23liAbC.x", 2);
     assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("s");
-    assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("t");
+    assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("t0123456789abcdef");
     assertThat(config.leasePolicy())
         .isEqualTo(
             LeasePolicy.of(Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(5)));
@@ -365,7 +365,7 @@ class ChangesyncConfigTest {
     env.put("CHANGESYNC_DATABASE_PASSWORD", "db-pass");
     env.put("CHANGESYNC_GITHUB_TOKEN", "ghp_token");
     env.put("CHANGESYNC_WEBHOOK_SECRET", "hook-secret");
-    env.put("CHANGESYNC_ADMIN_TOKEN", "admin-token");
+    env.put("CHANGESYNC_ADMIN_TOKEN", "admin-token-0123456789");
 
     ChangesyncConfig config = parse(env);
 

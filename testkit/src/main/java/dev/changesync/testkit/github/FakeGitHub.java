@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -23,6 +24,7 @@ import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Deque;
 import java.util.EnumMap;
@@ -155,6 +157,7 @@ public final class FakeGitHub implements AutoCloseable {
   private final Map<String, IssuedToken> installationTokens = new HashMap<>();
   private final Deque<Fault> faults = new ArrayDeque<>();
   private final Set<String> malformedPaths = new HashSet<>();
+  private final Map<String, Oversize> oversizedPaths = new HashMap<>();
   private final Set<String> notFoundRepos = new HashSet<>();
   private final Map<RequestKind, Map<Integer, Integer>> counts = new EnumMap<>(RequestKind.class);
   private final Deque<RecordedRequest> log = new ArrayDeque<>();
@@ -492,6 +495,26 @@ public final class FakeGitHub implements AutoCloseable {
     }
   }
 
+  /**
+   * Answers 200 for {@code path} (a canonical path, as for {@link #malformedJson}) with a JSON
+   * body of {@code bytes} bytes, streamed without ever being held in memory: with a {@code
+   * Content-Length} when {@code declareLength}, else chunked (so only counting tells its size).
+   */
+  public void oversizedBody(String path, long bytes, boolean declareLength) {
+    if (bytes < 2) {
+      throw new IllegalArgumentException("bytes must be at least 2, was " + bytes);
+    }
+    synchronized (lock) {
+      oversizedPaths.put(path.toLowerCase(Locale.ROOT), new Oversize(bytes, declareLength));
+    }
+  }
+
+  public void clearOversizedBodies() {
+    synchronized (lock) {
+      oversizedPaths.clear();
+    }
+  }
+
   /** Every request for the repository (and its pulls) gets 404 until {@link #clearNotFound}. */
   public void notFound(String owner, String name) {
     synchronized (lock) {
@@ -575,7 +598,14 @@ public final class FakeGitHub implements AutoCloseable {
 
   private record IssuedToken(long installationId, Instant expiresAt) {}
 
-  private record Reply(int status, byte[] body, Map<String, String> headers) {}
+  private record Reply(int status, byte[] body, Map<String, String> headers, Oversize oversize) {
+    Reply(int status, byte[] body, Map<String, String> headers) {
+      this(status, body, headers, null);
+    }
+  }
+
+  /** A body of {@code bytes} bytes to stream instead of {@link Reply#body()}. */
+  private record Oversize(long bytes, boolean declareLength) {}
 
   private record Request(
       String method,
@@ -605,6 +635,10 @@ public final class FakeGitHub implements AutoCloseable {
         reply = respond(request);
       }
       reply.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+      if (reply.oversize() != null) {
+        streamOversized(exchange, reply.oversize());
+        return;
+      }
       boolean empty = reply.body().length == 0;
       exchange.sendResponseHeaders(reply.status(), empty ? -1 : reply.body().length);
       if (!empty) {
@@ -624,6 +658,23 @@ public final class FakeGitHub implements AutoCloseable {
     } finally {
       exchange.close();
     }
+  }
+
+  /** {@code [}, spaces, {@code ]}: valid JSON of exactly the size asked for, in 64 KiB writes. */
+  private static void streamOversized(HttpExchange exchange, Oversize oversize)
+      throws IOException {
+    exchange.sendResponseHeaders(200, oversize.declareLength() ? oversize.bytes() : 0);
+    OutputStream out = exchange.getResponseBody();
+    byte[] spaces = new byte[64 * 1024];
+    Arrays.fill(spaces, (byte) ' ');
+    out.write('[');
+    long left = oversize.bytes() - 2;
+    while (left > 0) {
+      int n = (int) Math.min(spaces.length, left);
+      out.write(spaces, 0, n);
+      left -= n;
+    }
+    out.write(']');
   }
 
   private Request read(HttpExchange exchange) throws IOException {
@@ -984,6 +1035,10 @@ public final class FakeGitHub implements AutoCloseable {
         }
       default:
         return null;
+    }
+    Oversize oversize = oversizedPaths.get(canonical.toLowerCase(Locale.ROOT));
+    if (oversize != null) {
+      return new Reply(200, new byte[0], reply.headers(), oversize);
     }
     if (malformedPaths.contains(canonical.toLowerCase(Locale.ROOT))) {
       byte[] body = reply.body();

@@ -186,4 +186,24 @@ class FakeGitHubTest {
         .anySatisfy(f -> assertThat(f.binary()).isTrue())
         .anySatisfy(f -> assertThat(f.status()).isEqualTo("renamed"));
   }
+
+  @Test
+  void servesOversizedBodiesWithOrWithoutTheirLength() throws Exception {
+    fake.createRepo("acme", "widgets").openPr(1);
+    fake.oversizedBody("/repos/acme/widgets/pulls/1/files", 100_000, true);
+
+    HttpResponse<String> declared = get("/repos/acme/widgets/pulls/1/files");
+    assertThat(declared.statusCode()).isEqualTo(200);
+    assertThat(declared.headers().firstValueAsLong("content-length")).hasValue(100_000);
+    assertThat(declared.body()).hasSize(100_000).startsWith("[ ").endsWith(" ]");
+    assertThat(JSON.readTree(declared.body()).isArray()).isTrue();
+
+    fake.oversizedBody("/repos/acme/widgets/pulls/1/files", 70_000, false);
+    HttpResponse<String> chunked = get("/repos/acme/widgets/pulls/1/files");
+    assertThat(chunked.headers().firstValue("content-length")).isEmpty();
+    assertThat(chunked.body()).hasSize(70_000);
+
+    fake.clearOversizedBodies();
+    assertThat(JSON.readTree(get("/repos/acme/widgets/pulls/1/files").body()).size()).isEqualTo(1);
+  }
 }
