@@ -131,7 +131,10 @@ final class BackfillLane {
         failed++;
         String error = failure.message();
         log.info(
-            "backfill of PR #{} of repository {} failed: {}", row.number(), id, SyncState.describe(e));
+            "backfill of PR #{} of repository {} failed: {}",
+            row.number(),
+            id,
+            SyncState.describe(e));
         pass.write(
             h -> {
               state.changePull(

@@ -11,6 +11,7 @@ import java.net.ConnectException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.jdbi.v3.core.ConnectionException;
 import org.jdbi.v3.core.JdbiException;
@@ -97,8 +98,8 @@ sealed interface Failure {
 
   private static Failure gitHub(GitHubException g, boolean forPull, String subject) {
     if (g.isRateLimited()) {
-      return new OfInfrastructure(
-          "GitHub rate limit reached until " + g.retryAt().orElseThrow().truncatedTo(ChronoUnit.SECONDS));
+      Instant until = g.retryAt().orElseThrow().truncatedTo(ChronoUnit.SECONDS);
+      return new OfInfrastructure("GitHub rate limit reached until " + until);
     }
     if (g.isInterrupted()) {
       return new OfInfrastructure("GitHub request interrupted");

@@ -171,7 +171,7 @@ class SyncInfrastructureFailuresTest {
             RunOutcome.Failed.class,
             failed ->
                 assertThat(Throwables.getStackTraceAsString(failed.cause()))
-                    .as("the induced error, which the log gets, carries SQL, the owner and the token")
+                    .as("the induced error (the log's) carries SQL, the owner and the token")
                     .contains("insert into pr_snapshot", worker.owner().toString(), "token"));
     assertBackedOffBeforePull3(id, backfill, "database error while storing pull request #3");
     String error = (String) fx.state(id).get("last_error");

@@ -450,7 +450,7 @@ public final class FakeGitHub implements AutoCloseable {
     }
   }
 
-  /** Drops pending {@link #failNext} / {@link #secondaryLimitNext} faults and {@link #failPath}s. */
+  /** Drops pending {@link #failNext} and {@link #secondaryLimitNext} faults, and {@link #failPath}. */
   public void clearFaults() {
     synchronized (lock) {
       faults.clear();
