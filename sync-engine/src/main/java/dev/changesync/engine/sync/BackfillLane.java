@@ -24,9 +24,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Per PR: {@code GET} the PR and its files, then one guarded transaction that writes the
  * snapshot, marks the row {@code current} (or deletes it when the PR is no longer open), moves the
- * cursor to the row and recounts. A PR that cannot be rebuilt is marked {@code failed} with its
- * error and the cursor moves past it; {@link #MAX_CONSECUTIVE_FAILURES} failures in a row that are
- * not "not found" end the pass as failed (GitHub is having trouble; the lane backs off). The pass
+ * cursor to the row and recounts. A PR that cannot be rebuilt for a reason of its own ({@link
+ * Failure.OfPull}) is marked {@code failed} with a short error and the cursor moves past it; {@link
+ * #MAX_CONSECUTIVE_FAILURES} such failures in a row that are not "not found" end the pass as failed
+ * (the lane backs off). An infrastructure failure ({@link Failure.OfInfrastructure}: the database,
+ * the lease, GitHub 5xx, timeouts, rate limits) ends the pass at once, blaming no PR: the cursor
+ * stays before the PR, so the next pass starts with it. The pass
  * stops after the settings' max PRs or max runtime (measured on the worker's ticker), or at a
  * checkpoint; the cursor makes the next pass — on any worker — resume where this one stopped
  * without redoing finished PRs. When no row is left after the cursor the walk is complete and the
@@ -117,12 +120,21 @@ final class BackfillLane {
       } catch (LeaseLostException | Cancellation.CancelledException e) {
         throw e;
       } catch (RuntimeException e) {
-        if (pass.stopRequested() || RefreshLane.isRateLimited(e)) {
-          throw e; // not this PR's fault; the pass backs off (until GitHub's reset)
+        if (pass.stopRequested()) {
+          throw e;
+        }
+        Failure failure = Failure.classify(e, row.number());
+        if (failure instanceof Failure.OfInfrastructure) {
+          // Not this PR's fault: the pass backs off, the cursor stays before the PR.
+          throw failure.endPass(e);
         }
         failed++;
-        String error = SyncState.describe(e);
-        log.info("backfill of PR #{} of repository {} failed: {}", row.number(), id, error);
+        String error = failure.message();
+        log.info(
+            "backfill of PR #{} of repository {} failed: {}",
+            row.number(),
+            id,
+            SyncState.describe(e));
         pass.write(
             h -> {
               state.changePull(
@@ -133,7 +145,7 @@ final class BackfillLane {
         boolean notFound = e instanceof GitHubException g && g.isNotFound();
         failuresInARow = notFound ? 0 : failuresInARow + 1;
         if (failuresInARow >= MAX_CONSECUTIVE_FAILURES) {
-          throw new IllegalStateException(
+          throw new PassFailedException(
               failuresInARow + " PRs in a row could not be rebuilt; last: " + error, e);
         }
       }

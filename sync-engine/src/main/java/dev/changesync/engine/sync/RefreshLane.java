@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.db.DbTime;
 import dev.changesync.engine.github.GitHub;
-import dev.changesync.engine.github.GitHubException;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.lease.Cancellation;
 import dev.changesync.lease.LeaseLostException;
@@ -21,9 +20,12 @@ import org.slf4j.LoggerFactory;
  * that writes the snapshot, inserts or updates the inventory row ({@code current}) — or, for a PR
  * no longer open, marks the snapshot closed and deletes the row — recounts, and deletes the hint
  * only if its count is still the one read (a webhook that arrived meanwhile keeps it pending). A
- * hint that fails records its attempt and error and waits out its own backoff; the others go on. A
- * rate limit GitHub will not lift soon ends the pass instead (no hint is to blame).
- * After {@link #MAX_ATTEMPTS} failed attempts a hint is dropped (a later webhook brings it back).
+ * hint that fails for a reason of its own ({@link Failure.OfPull}: GitHub's 404 / 422 for the PR, a
+ * body that cannot be read) records its attempt and a short error and waits out its own backoff;
+ * the others go on. After {@link #MAX_ATTEMPTS} such attempts a hint is dropped (a later webhook
+ * brings it back). An infrastructure failure ({@link Failure.OfInfrastructure}: the database, the
+ * lease, GitHub 5xx, timeouts, rate limits) ends the pass instead and leaves the hint as it is, its
+ * attempts untouched: no hint is to blame, and none is dropped while the infrastructure flaps.
  * A webhook resets a hint's attempts (webhook intake), and a failure is recorded only against the
  * hint as it was read: one that a webhook bumped meanwhile stays due at once.
  */
@@ -109,19 +111,20 @@ final class RefreshLane {
       } catch (LeaseLostException | Cancellation.CancelledException e) {
         throw e;
       } catch (RuntimeException e) {
-        if (pass.stopRequested() || isRateLimited(e)) {
-          // Not this PR's fault: the whole pass waits (a rate limit until GitHub's reset).
+        if (pass.stopRequested()) {
           throw e;
         }
+        Failure failure = Failure.classify(e, hint.number());
+        if (failure instanceof Failure.OfInfrastructure) {
+          // Not this PR's fault: the whole pass backs off (a rate limit until GitHub's reset), and
+          // the hint stays as it is, its attempts untouched.
+          throw failure.endPass(e);
+        }
         failed++;
-        recordFailure(pass, hint, e);
+        recordFailure(pass, hint, failure, e);
       }
     }
     return "%d hints refreshed, %d failed".formatted(refreshed, failed);
-  }
-
-  static boolean isRateLimited(RuntimeException e) {
-    return e instanceof GitHubException g && g.isRateLimited();
   }
 
   private void refresh(Pass pass, RepoName name, Hint hint) {
@@ -147,16 +150,16 @@ final class RefreshLane {
         .execute();
   }
 
-  private void recordFailure(Pass pass, Hint hint, RuntimeException e) {
+  private void recordFailure(Pass pass, Hint hint, Failure failure, RuntimeException e) {
     long id = pass.repositoryId();
-    String error = SyncState.describe(e);
+    String error = failure.message();
     if (hint.attempts() + 1 >= MAX_ATTEMPTS) {
       log.warn(
           "refresh of PR #{} of repository {} failed {} times; dropping its hint: {}",
           hint.number(),
           id,
           hint.attempts() + 1,
-          error);
+          SyncState.describe(e));
       pass.write(
           h -> {
             deleteHint(h, id, hint);
@@ -164,7 +167,8 @@ final class RefreshLane {
           });
       return;
     }
-    log.info("refresh of PR #{} of repository {} failed: {}", hint.number(), id, error);
+    log.info(
+        "refresh of PR #{} of repository {} failed: {}", hint.number(), id, SyncState.describe(e));
     pass.write(
         h ->
             state

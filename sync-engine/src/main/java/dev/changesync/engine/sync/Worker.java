@@ -327,7 +327,8 @@ public final class Worker implements AutoCloseable {
                 if (forceStop || cause instanceof Pass.WorkerStoppingException) {
                   return h -> state.interrupted(h, lane, repositoryId);
                 }
-                String error = SyncState.describe(cause);
+                // Short and user-facing; the cause itself is logged below.
+                String error = Failure.classify(cause).message();
                 Optional<Instant> notBefore = retryAt(cause);
                 return h -> state.failed(h, lane, repositoryId, error, notBefore, settings);
               }

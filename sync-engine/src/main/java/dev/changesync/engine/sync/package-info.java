@@ -42,6 +42,17 @@
  * transactions touch inventory rows only. That one lock order keeps concurrent lanes from
  * deadlocking, and makes every recount see all inventory changes committed before it.
  *
+ * <h2>Failures</h2>
+ *
+ * {@code Failure} decides, in one place, whom a failure blames. A pull request's own problem
+ * (GitHub's 404 / 410 / 422 for it or its files, a body that cannot be read, data the database
+ * rejects as bad) marks its row {@code failed}, moves the backfill cursor past it and counts an
+ * attempt on its refresh hint. Anything else — the database, a lost lease, GitHub 5xx, timeouts,
+ * rate limits, rejected credentials — is infrastructure: the pass ends at once as failed (the
+ * lane's failure count and retry-after), the cursor and the hints stay as they were, and the work
+ * resumes when the infrastructure is back. {@code last_error} (the repository's, a row's, a
+ * hint's) gets a short message without SQL, owner ids or tokens; the exception goes to the log.
+ *
  * <h2>Work picking</h2>
  *
  * {@link dev.changesync.engine.sync.Worker#runOnce()} asks, in order: a fetch that was requested

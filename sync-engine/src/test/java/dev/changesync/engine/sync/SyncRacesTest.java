@@ -2,6 +2,7 @@ package dev.changesync.engine.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.changesync.engine.github.GitHubException;
 import dev.changesync.migrations.Migrations;
 import dev.changesync.testkit.PostgresDatabase;
 import dev.changesync.testkit.github.FakePr;
@@ -127,7 +128,7 @@ class SyncRacesTest {
           if (number == 3 && once.getAndSet(false)) {
             pr.push(); // another push, and its webhook, just before this attempt fails
             fx.hint(id, 3, "synchronize");
-            throw new IllegalStateException("connection reset");
+            throw new GitHubException("GET pulls/3 -> 422: Validation Failed", 422);
           }
         });
 

@@ -84,7 +84,8 @@ import java.util.regex.Pattern;
  *
  * {@link #latency}, {@link #failNext} (5xx bursts), {@link #secondaryLimitNext} (403/429 with or
  * without {@code retry-after}), {@link #exhaustRateLimit()} / {@link #setRateLimit}, {@link
- * #malformedJson}, {@link #notFound}. Injected faults answer before authentication and are not
+ * #malformedJson}, {@link #notFound}, {@link #failPath} (one path's error status). Injected
+ * faults ({@link #failNext}, {@link #secondaryLimitNext}) answer before authentication and are not
  * counted against the rate limit.
  *
  * <h2>Counters</h2>
@@ -158,6 +159,7 @@ public final class FakeGitHub implements AutoCloseable {
   private final Deque<Fault> faults = new ArrayDeque<>();
   private final Set<String> malformedPaths = new HashSet<>();
   private final Map<String, Oversize> oversizedPaths = new HashMap<>();
+  private final Map<String, Integer> failedPaths = new HashMap<>();
   private final Set<String> notFoundRepos = new HashSet<>();
   private final Map<RequestKind, Map<Integer, Integer>> counts = new EnumMap<>(RequestKind.class);
   private final Deque<RecordedRequest> log = new ArrayDeque<>();
@@ -435,10 +437,27 @@ public final class FakeGitHub implements AutoCloseable {
     }
   }
 
-  /** Drops pending {@link #failNext} / {@link #secondaryLimitNext} faults. */
+  /**
+   * Every request for {@code path} — a canonical path like {@code /repos/acme/widgets/pulls/3} or
+   * {@code /repos/acme/widgets/pulls/3/files} (every page), matched case-insensitively, whichever
+   * URL form the request used — is answered with {@code status} (e.g. 404, 422, 502) and GitHub's
+   * error body, until {@link #clearFaults}. Unlike {@link #failNext}, the request is authenticated
+   * and counts against the rate limit, as GitHub's own errors do.
+   */
+  public void failPath(String path, int status) {
+    if (status < 400 || status > 599) {
+      throw new IllegalArgumentException("an error status is 4xx or 5xx, not " + status);
+    }
+    synchronized (lock) {
+      failedPaths.put(path.toLowerCase(Locale.ROOT), status);
+    }
+  }
+
+  /** Drops pending {@link #failNext} and {@link #secondaryLimitNext} faults, and {@link #failPath}. */
   public void clearFaults() {
     synchronized (lock) {
       faults.clear();
+      failedPaths.clear();
     }
   }
 
@@ -1039,6 +1058,17 @@ public final class FakeGitHub implements AutoCloseable {
     Oversize oversize = oversizedPaths.get(canonical.toLowerCase(Locale.ROOT));
     if (oversize != null) {
       return new Reply(200, new byte[0], reply.headers(), oversize);
+    }
+    Integer failure = failedPaths.get(canonical.toLowerCase(Locale.ROOT));
+    if (failure != null) {
+      return error(
+          failure,
+          switch (failure) {
+            case 404 -> "Not Found";
+            case 422 -> "Validation Failed";
+            default -> failure >= 500 ? "Server Error" : "Error";
+          },
+          Map.of());
     }
     if (malformedPaths.contains(canonical.toLowerCase(Locale.ROOT))) {
       byte[] body = reply.body();

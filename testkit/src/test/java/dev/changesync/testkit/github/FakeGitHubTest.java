@@ -135,6 +135,27 @@ class FakeGitHubTest {
   }
 
   @Test
+  void aFailedPathAnswersItsStatusInEitherUrlFormUntilFaultsAreCleared() throws Exception {
+    FakeRepo repo = fake.createRepo("acme", "widgets");
+    repo.openPrs(2);
+    fake.failPath("/repos/acme/widgets/pulls/2", 404);
+    fake.failPath("/repos/ACME/widgets/pulls/1/files", 502);
+
+    assertThat(get("/repos/acme/widgets/pulls/2").statusCode()).isEqualTo(404);
+    assertThat(get("/repositories/" + repo.id() + "/pulls/2").statusCode()).isEqualTo(404);
+    assertThat(get("/repos/acme/widgets/pulls/2/files").statusCode()).isEqualTo(200);
+    assertThat(get("/repos/acme/widgets/pulls/1").statusCode()).isEqualTo(200);
+    HttpResponse<String> failed = get("/repos/acme/widgets/pulls/1/files?page=2");
+    assertThat(failed.statusCode()).isEqualTo(502);
+    assertThat(failed.body()).contains("Server Error");
+    assertThat(failed.headers().firstValue("x-ratelimit-remaining")).isPresent();
+
+    fake.clearFaults();
+    assertThat(get("/repos/acme/widgets/pulls/2").statusCode()).isEqualTo(200);
+    assertThat(get("/repos/acme/widgets/pulls/1/files").statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void filesAreCappedAtThreeThousand() throws Exception {
     FakePr pr = fake.createRepo("acme", "huge").openPr(PrSpec.files(3_001).withMaxHunksPerFile(1));
 
