@@ -486,22 +486,6 @@ class PostgresLeaseStoreTest {
         .containsExactly(RecoveryReport.Reason.OWNER_GONE);
   }
 
-  @Test
-  void livenessSessionReTakesItsLockAfterItsConnectionDies() throws Exception {
-    LivenessSession session = LivenessSession.open(db.dataSource(), ALICE);
-    closeAfter.add(session);
-    assertThat(session.verify()).isFalse();
-    jdbi.useHandle(
-        h ->
-            h.execute(
-                "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory'"
-                    + " and objsubid = 1 and ((classid::bigint << 32) | objid::bigint) = ?",
-                session.key()));
-
-    assertThat(session.verify()).isTrue();
-    assertThat(session.verify()).isFalse();
-  }
-
   // --- audit -----------------------------------------------------------------------------------
 
   @Test
