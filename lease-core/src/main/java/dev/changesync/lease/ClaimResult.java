@@ -35,7 +35,20 @@ public sealed interface ClaimResult {
     }
   }
 
-  /** The granted lease, or empty when the claim lost. */
+  /**
+   * The store is not claiming for this owner right now, and nothing changed: try again later. The
+   * PostgreSQL store answers this while the claimer's liveness lock is being taken again after its
+   * connection broke, so that no lease records a liveness key that nobody holds.
+   *
+   * @param reason why, for logs
+   */
+  record Unavailable(String reason) implements ClaimResult {
+    public Unavailable {
+      requireNonNull(reason, "reason");
+    }
+  }
+
+  /** The granted lease, or empty when the claim was not granted. */
   default Optional<Lease> granted() {
     return this instanceof Granted granted ? Optional.of(granted.lease()) : Optional.empty();
   }

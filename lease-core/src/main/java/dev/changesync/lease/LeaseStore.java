@@ -24,7 +24,9 @@ public interface LeaseStore<W> {
    * by the current holder's policy). A granted lease carries a token strictly greater than every
    * token ever issued for {@code key}; taking over a stale lease is reported as a reclaim with the
    * previous lease. Returns {@link ClaimResult.Held} with the holder's lease when the lease is HELD
-   * — including when {@code owner} itself holds it: a claim never renews.
+   * — including when {@code owner} itself holds it: a claim never renews. Returns {@link
+   * ClaimResult.Unavailable}, having changed nothing, when the store cannot claim for {@code owner}
+   * at the moment (the PostgreSQL store while {@code owner}'s liveness lock is being re-taken).
    */
   ClaimResult claim(LeaseKey key, OwnerId owner, LeasePolicy policy);
 

@@ -51,7 +51,9 @@
  * </pre>
  *
  * <p>Everything else is refused: a claim of a HELD lease returns {@link
- * dev.changesync.lease.ClaimResult.Held} (also to its own holder — a claim never renews); a
+ * dev.changesync.lease.ClaimResult.Held} (also to its own holder — a claim never renews), and a
+ * store that cannot claim for an owner at the moment says so with {@link
+ * dev.changesync.lease.ClaimResult.Unavailable}, changing nothing; a
  * heartbeat, release or guarded write by an owner whose token is no longer on record is refused
  * ({@link dev.changesync.lease.HeartbeatResult.Lost}, {@code false}, {@link
  * dev.changesync.lease.LeaseLostException}). Losing a race is a value; misuse and infrastructure

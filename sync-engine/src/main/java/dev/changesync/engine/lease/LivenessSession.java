@@ -9,8 +9,20 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import javax.sql.DataSource;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,36 +36,90 @@ import org.slf4j.LoggerFactory;
  * would not stay with the process, so liveness must be switched off there
  * ({@code CHANGESYNC_LIVENESS=off}) and dead owners are then detected by stale-after alone.
  *
- * <p>If the connection breaks while the process lives, the lock is gone and other workers may
- * reclaim this process's leases at once; its heartbeats and guarded writes then fail, which is
- * safe. {@link #verify()} re-establishes the lock on a new connection.
+ * <p><b>Losing the connection while the process lives.</b> A daemon thread, {@code
+ * changesync-liveness}, owns the connection: it waits on it for notifications ({@code LISTEN}),
+ * which returns an error the moment the connection breaks (a terminated backend, a restarted
+ * server or pooler). The session then counts as not {@linkplain #isHeld() held} at once, and the
+ * thread takes the lock again on a new connection straight away, retrying with a short capped
+ * backoff while the database is unreachable or the lock is still taken (a dying backend, or another
+ * worker's claim checking the lock at that instant). Only once the lock is really held again does
+ * the session count as held. Meanwhile {@link #keyFor} is empty and the {@link PostgresLeaseStore}
+ * claims nothing for this owner, so no lease gets a liveness key that nobody holds; leases claimed
+ * before are protected by the store's grace (see {@link PostgresLeaseStore}) or, once it has
+ * passed, may be taken over once — their holder's heartbeats and guarded writes then fail, which is
+ * safe. Every {@link #CHECK_EVERY} the thread also asks {@code pg_locks} whether the lock is still
+ * held on its connection, which catches the rare case of a live connection without it.
+ *
+ * <p><b>Notifications.</b> {@link #listen} subscribes to a channel on the same connection; the
+ * subscription is renewed on every new connection. Notifications sent while the connection is
+ * being replaced are missed, so a consumer treats them as hints and polls as well.
  */
 public final class LivenessSession implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(LivenessSession.class);
 
+  /** How often the watcher asks {@code pg_locks} whether it still holds the lock. */
+  static final Duration CHECK_EVERY = Duration.ofSeconds(10);
+
+  /** How long one wait for notifications lasts; it bounds how long {@link #close()} takes. */
+  private static final int WAIT_MILLIS = 100;
+
+  /** The first and the longest wait between attempts to take the lock again. */
+  private static final Duration FIRST_RETRY_AFTER = Duration.ofMillis(20);
+
+  private static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(1);
+
+  private static final Pattern CHANNEL = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+
+  private static final String HOLDS_LOCK =
+      "select count(*) from pg_locks where locktype = 'advisory' and granted"
+          + " and pid = pg_backend_pid() and objsubid = 1"
+          + " and ((classid::bigint << 32) | objid::bigint) = ?";
+
   private final DataSource dataSource;
   private final OwnerId owner;
   private final long key;
-  private Connection connection; // guarded by this
+  private final Map<String, Consumer<String>> channels = new ConcurrentHashMap<>();
+  private final CountDownLatch closing = new CountDownLatch(1);
+  private final Thread watcher;
+  private volatile boolean held;
+
+  // Only the watcher thread touches these once open() has started it.
+  private Connection connection;
+  private final Set<String> listening = new HashSet<>(); // channels LISTENed on `connection`
 
   private LivenessSession(DataSource dataSource, OwnerId owner) {
     this.dataSource = dataSource;
     this.owner = owner;
     this.key = keyOf(owner);
+    this.watcher = new Thread(this::watch, "changesync-liveness");
+    this.watcher.setDaemon(true);
   }
 
   /**
    * Takes the liveness lock of {@code owner} on a new connection from {@code dataSource}, which is
-   * kept for the life of the session. Fails if the lock is already held (another process with the
+   * kept for the life of the session (replaced when it breaks), and starts the session's thread.
+   * Fails if the database is unreachable or the lock is already held (another process with the
    * same incarnation — which would be a bug).
    */
   public static LivenessSession open(DataSource dataSource, OwnerId owner) {
     LivenessSession session =
         new LivenessSession(requireNonNull(dataSource, "dataSource"), requireNonNull(owner, "owner"));
-    synchronized (session) {
-      session.connect();
+    try {
+      session.connection = session.newConnection();
+      if (!session.tryLock()) {
+        throw new IllegalStateException(
+            "liveness lock of " + owner + " is already held by another session");
+      }
+    } catch (SQLException e) {
+      session.closeConnection();
+      throw new IllegalStateException("could not take the liveness lock of " + owner, e);
+    } catch (RuntimeException e) {
+      session.closeConnection();
+      throw e;
     }
+    session.held = true;
+    session.watcher.start();
     return session;
   }
 
@@ -73,37 +139,170 @@ public final class LivenessSession implements AutoCloseable {
   }
 
   /**
-   * The liveness key to record on a lease claimed by {@code claimer}: this session's key when the
-   * claimer is this session's owner, else empty (a lease of another owner gets no liveness key, so
-   * it can only go stale by time).
+   * True while this session holds its lock on a live connection, as far as it knows: false from
+   * the moment the connection is seen to break until the lock is taken again, and after {@link
+   * #close()}. A volatile read, cheap enough for every claim.
    */
-  public Optional<Long> keyFor(OwnerId claimer) {
-    return owner.equals(claimer) ? Optional.of(key) : Optional.empty();
+  public boolean isHeld() {
+    return held;
   }
 
   /**
-   * Checks that the lock is still held on a live connection and takes it again on a new connection
-   * if not. Returns true when the lock had to be re-taken.
+   * The liveness key to record on a lease claimed by {@code claimer}: this session's key when the
+   * claimer is this session's owner and the lock is {@linkplain #isHeld() held}, else empty. A
+   * lease of another owner gets no liveness key, so it can only go stale by time; the session's own
+   * owner should claim nothing while this is empty.
    */
-  public synchronized boolean verify() {
-    try {
-      if (connection != null && !connection.isClosed() && connection.isValid(5) && holdsLock()) {
-        return false;
-      }
-    } catch (SQLException e) {
-      log.warn("liveness connection of {} failed; reconnecting", owner, e);
+  public Optional<Long> keyFor(OwnerId claimer) {
+    return owner.equals(claimer) && held ? Optional.of(key) : Optional.empty();
+  }
+
+  /**
+   * Listens on {@code channel} (an identifier: letters, digits and underscores, not starting with
+   * a digit; case matters) on this session's connection and hands each notification's payload to
+   * {@code onNotification}, on the session's thread — keep it short, and whatever it throws is
+   * logged and ignored. The {@code LISTEN} takes effect within about 100 ms and again on every new
+   * connection; notifications sent before, or while the connection is being replaced, are missed.
+   */
+  public void listen(String channel, Consumer<String> onNotification) {
+    requireNonNull(channel, "channel");
+    requireNonNull(onNotification, "onNotification");
+    if (!CHANNEL.matcher(channel).matches()) {
+      throw new IllegalArgumentException(
+          "channel must be 1-63 letters, digits or underscores not starting with a digit, got '"
+              + channel
+              + "'");
     }
-    closeQuietly();
-    connect();
-    return true;
+    if (channels.putIfAbsent(channel, onNotification) != null) {
+      throw new IllegalStateException("channel " + channel + " is already listened on");
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The watcher thread
+  // ---------------------------------------------------------------------------------------------
+
+  private void watch() {
+    Duration retryAfter = Duration.ZERO;
+    long lostAt = 0;
+    long checkedAt = System.nanoTime();
+    while (closing.getCount() > 0) {
+      try {
+        if (!held) {
+          if (!retryAfter.isZero() && closing.await(retryAfter.toNanos(), TimeUnit.NANOSECONDS)) {
+            break;
+          }
+          retryAfter = nextRetryAfter(retryAfter);
+          if (connection == null) {
+            connection = newConnection();
+          }
+          if (!tryLock()) {
+            log.debug("liveness lock of {} is still taken; trying again in {}", owner, retryAfter);
+            continue;
+          }
+          listening.clear();
+          listenToNewChannels();
+          held = true;
+          retryAfter = Duration.ZERO;
+          checkedAt = System.nanoTime();
+          log.warn(
+              "liveness lock of {} taken again after {} ms",
+              owner,
+              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lostAt));
+          continue;
+        }
+        listenToNewChannels();
+        PGNotification[] notifications =
+            connection.unwrap(PGConnection.class).getNotifications(WAIT_MILLIS);
+        if (notifications != null) {
+          for (PGNotification notification : notifications) {
+            deliver(notification);
+          }
+        }
+        if (System.nanoTime() - checkedAt >= CHECK_EVERY.toNanos()) {
+          checkedAt = System.nanoTime();
+          if (!holdsLock()) {
+            throw new SQLException("the liveness connection no longer holds the lock");
+          }
+        }
+      } catch (InterruptedException e) {
+        break; // only close() ends the thread; an interrupt means the JVM is going down
+      } catch (SQLException | RuntimeException e) {
+        if (held) {
+          held = false;
+          lostAt = System.nanoTime();
+          retryAfter = Duration.ZERO;
+          log.warn(
+              "liveness connection of {} failed ({}); claiming nothing until the lock is taken again",
+              owner,
+              e.toString());
+        } else {
+          log.debug("taking the liveness lock of {} again failed; retrying", owner, e);
+        }
+        closeConnection();
+      }
+    }
+    held = false;
+    unlockAndClose();
+  }
+
+  private static Duration nextRetryAfter(Duration retryAfter) {
+    if (retryAfter.isZero()) {
+      return FIRST_RETRY_AFTER;
+    }
+    Duration doubled = retryAfter.multipliedBy(2);
+    return doubled.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : doubled;
+  }
+
+  private void deliver(PGNotification notification) {
+    Consumer<String> handler = channels.get(notification.getName());
+    if (handler == null) {
+      return;
+    }
+    try {
+      handler.accept(notification.getParameter());
+    } catch (RuntimeException e) {
+      log.warn("handling a notification on channel {} failed", notification.getName(), e);
+    }
+  }
+
+  private void listenToNewChannels() throws SQLException {
+    for (String channel : channels.keySet()) {
+      if (listening.add(channel)) {
+        try (Statement statement = connection.createStatement()) {
+          statement.execute("listen \"" + channel + "\"");
+        } catch (SQLException e) {
+          listening.remove(channel);
+          throw e;
+        }
+      }
+    }
+  }
+
+  private Connection newConnection() throws SQLException {
+    Connection c = dataSource.getConnection();
+    try {
+      c.setAutoCommit(true);
+      return c;
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private boolean tryLock() throws SQLException {
+    try (PreparedStatement statement =
+        connection.prepareStatement("select pg_try_advisory_lock(?)")) {
+      statement.setLong(1, key);
+      try (ResultSet rs = statement.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
   }
 
   private boolean holdsLock() throws SQLException {
-    try (PreparedStatement statement =
-        connection.prepareStatement(
-            "select count(*) from pg_locks where locktype = 'advisory' and granted"
-                + " and pid = pg_backend_pid() and objsubid = 1"
-                + " and ((classid::bigint << 32) | objid::bigint) = ?")) {
+    try (PreparedStatement statement = connection.prepareStatement(HOLDS_LOCK)) {
       statement.setLong(1, key);
       try (ResultSet rs = statement.executeQuery()) {
         return rs.next() && rs.getLong(1) > 0;
@@ -111,31 +310,26 @@ public final class LivenessSession implements AutoCloseable {
     }
   }
 
-  private void connect() {
-    try {
-      connection = dataSource.getConnection();
-      connection.setAutoCommit(true);
+  /**
+   * Gives up the lock and the subscriptions, then closes the connection. The explicit unlock and
+   * {@code UNLISTEN} matter when the connection came from a pool: a session lock would otherwise
+   * stay on the pooled connection.
+   */
+  private void unlockAndClose() {
+    if (connection != null) {
       try (PreparedStatement statement =
-          connection.prepareStatement("select pg_try_advisory_lock(?)")) {
-        statement.setLong(1, key);
-        try (ResultSet rs = statement.executeQuery()) {
-          rs.next();
-          if (!rs.getBoolean(1)) {
-            throw new IllegalStateException(
-                "liveness lock of " + owner + " is already held by another session");
-          }
-        }
+              connection.prepareStatement("select pg_advisory_unlock_all()");
+          Statement unlisten = connection.createStatement()) {
+        statement.execute();
+        unlisten.execute("unlisten *");
+      } catch (SQLException e) {
+        log.debug("unlocking liveness lock of {} failed; closing its connection anyway", owner, e);
       }
-    } catch (SQLException e) {
-      closeQuietly();
-      throw new IllegalStateException("could not take the liveness lock of " + owner, e);
-    } catch (RuntimeException e) {
-      closeQuietly();
-      throw e;
     }
+    closeConnection();
   }
 
-  private void closeQuietly() {
+  private void closeConnection() {
     if (connection != null) {
       try {
         connection.close();
@@ -147,20 +341,22 @@ public final class LivenessSession implements AutoCloseable {
   }
 
   /**
-   * Releases the lock and closes the session's connection. The explicit unlock matters when the
-   * connection came from a pool: a session lock would otherwise stay on the pooled connection.
+   * Releases the lock, stops the session's thread and closes its connection; waits up to a few
+   * seconds for that. Idempotent; an interrupt while waiting cuts the wait short and is kept.
    */
   @Override
-  public synchronized void close() {
-    if (connection != null) {
-      try (PreparedStatement statement =
-          connection.prepareStatement("select pg_advisory_unlock(?)")) {
-        statement.setLong(1, key);
-        statement.execute();
-      } catch (SQLException e) {
-        log.debug("unlocking liveness lock of {} failed; closing its connection anyway", owner, e);
-      }
+  public void close() {
+    closing.countDown();
+    if (Thread.currentThread() == watcher || !watcher.isAlive()) {
+      return;
     }
-    closeQuietly();
+    try {
+      watcher.join(Duration.ofSeconds(5).toMillis());
+      if (watcher.isAlive()) {
+        log.warn("the liveness thread of {} did not stop within 5 s", owner);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -55,9 +55,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Liveness.</b> With a {@link LivenessSession}, the claimer records the advisory lock key of
  * its process incarnation on every lease it takes. A lease whose owner's lock is held by no session
- * belongs to a dead process and is reclaimable at once, without waiting for stale-after. The check
- * is {@code pg_try_advisory_xact_lock(key)}: it succeeds only when no session holds the owner's
- * lock, and the lock it takes is gone when the claiming statement ends.
+ * belongs to a dead process and is reclaimable without waiting for stale-after, once its owner has
+ * also been silent for the <em>grace</em> ({@link Builder#ownerGoneAfter}, default {@value
+ * #DEFAULT_OWNER_GONE_AFTER_MILLIS} ms): its last heartbeat — or its claim — is at least that old,
+ * on the store's clock. The check is {@code pg_try_advisory_xact_lock(key)}, tried only on leases
+ * past the grace: it succeeds only when no session holds the owner's lock, and the lock it takes is
+ * gone when the claiming statement ends.
+ *
+ * <p>The grace is for owners that are alive but lost their liveness connection (a terminated
+ * backend, a failover): such a session takes its lock back within milliseconds, and while it has
+ * none this store claims nothing for it ({@link ClaimResult.Unavailable}, {@link #claimNext}
+ * empty). Without the grace a lease claimed or renewed in the instant the connection broke would
+ * be taken over at once, and its owner would take it back, over and over. With it, a lease changes
+ * hands at most once per loss, and only if its owner was silent for the grace and still had no
+ * lock. The price is on takeover after a crash: a killed process's lease is reclaimable at the
+ * later of its death and its last heartbeat plus the grace — so within the grace plus the
+ * claimer's poll interval — instead of at once.
  *
  * <p><b>Guarded writes</b> ({@link #inLease}) open a transaction, lock the lease row {@code FOR
  * SHARE} after checking owner and token, run the caller's writes on the same {@link Handle}, and
@@ -78,15 +91,37 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   /** Default cap on the number of lease events kept. */
   public static final long DEFAULT_EVENT_CAP = 1_000_000;
 
+  /** Default grace, in milliseconds, of {@link Builder#ownerGoneAfter}. */
+  public static final long DEFAULT_OWNER_GONE_AFTER_MILLIS = 500;
+
+  /** Default grace of {@link Builder#ownerGoneAfter}. */
+  public static final Duration DEFAULT_OWNER_GONE_AFTER =
+      Duration.ofMillis(DEFAULT_OWNER_GONE_AFTER_MILLIS);
+
   private static final String NOW = DbTime.NOW;
-  /** Whether lease row {@code l} may be claimed at instant {@code %s}. */
+
+  /**
+   * Whether the owner of lease row {@code l} counts as gone at instant {@code now}: its liveness
+   * lock is held by no session, and it has been silent for the grace. The case makes sure the lock
+   * is only tried on leases past the grace (a lock taken here is held until the statement ends, and
+   * would keep a live owner from taking its own lock back).
+   */
+  private static String ownerGone(String now) {
+    return """
+        case when :liveness and l.liveness_key is not null
+                  and l.heartbeat_at <= %s - :owner_gone_after_us * interval '1 microsecond'
+             then pg_try_advisory_xact_lock(l.liveness_key)
+             else false end"""
+        .formatted(now);
+  }
+
+  /** Whether lease row {@code l} may be claimed at instant {@code now}. */
   private static String reclaimable(String now) {
     return """
         (l.owner_id is null
            or l.stale_at <= %s
-           or (:liveness and l.liveness_key is not null
-               and pg_try_advisory_xact_lock(l.liveness_key)))"""
-        .formatted(now);
+           or %s)"""
+        .formatted(now, ownerGone(now));
   }
   // Statements that look a lease up by owner say `owner_id is not distinct from :owner` rather
   // than `owner_id = :owner`: the latter implies `owner_id is not null`, the predicate of the
@@ -101,6 +136,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   private final InstantSource holderClock;
   private final LivenessSession liveness; // null: this process records no liveness key
   private final boolean checkOwnerLiveness;
+  private final Duration ownerGoneAfter;
   private final LeaseListener listener;
   private final Duration eventRetention;
   private final long eventCap;
@@ -116,6 +152,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     this.liveness = builder.liveness;
     this.checkOwnerLiveness =
         builder.checkOwnerLiveness != null ? builder.checkOwnerLiveness : builder.liveness != null;
+    this.ownerGoneAfter = builder.ownerGoneAfter;
     this.listener = LeaseListener.safe(builder.listener);
     this.eventRetention = builder.eventRetention;
     this.eventCap = builder.eventCap;
@@ -144,6 +181,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     private InstantSource holderClock = InstantSource.system();
     private LivenessSession liveness;
     private Boolean checkOwnerLiveness;
+    private Duration ownerGoneAfter = DEFAULT_OWNER_GONE_AFTER;
     private LeaseListener listener = LeaseListener.NONE;
     private Duration eventRetention = DEFAULT_EVENT_RETENTION;
     private long eventCap = DEFAULT_EVENT_CAP;
@@ -198,6 +236,24 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
      */
     public Builder checkOwnerLiveness(boolean checkOwnerLiveness) {
       this.checkOwnerLiveness = checkOwnerLiveness;
+      return this;
+    }
+
+    /**
+     * The grace: how long an owner whose liveness lock is held by no session must also have been
+     * silent (no heartbeat, no claim) before its lease counts as its process's, gone. It must
+     * cover the time a live owner takes to get its lock back after its liveness connection broke
+     * (one new connection); it also delays the takeover of a killed process's lease that had just
+     * been renewed by up to this long. Zero turns it off. Default {@value
+     * #DEFAULT_OWNER_GONE_AFTER_MILLIS} ms.
+     */
+    public Builder ownerGoneAfter(Duration ownerGoneAfter) {
+      requireNonNull(ownerGoneAfter, "ownerGoneAfter");
+      if (ownerGoneAfter.isNegative()) {
+        throw new IllegalArgumentException(
+            "ownerGoneAfter must not be negative, got " + ownerGoneAfter);
+      }
+      this.ownerGoneAfter = ownerGoneAfter;
       return this;
     }
 
@@ -336,10 +392,17 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     requireNonNull(key, "key");
     requireNonNull(owner, "owner");
     requireNonNull(policy, "policy");
+    Optional<Long> livenessKey = livenessKey(owner);
+    if (livenessKey.isEmpty() && isLivenessOwner(owner)) {
+      return new ClaimResult.Unavailable(
+          "the liveness lock of " + owner + " is being taken again");
+    }
     Optional<ClaimRow> row =
         jdbc.queryFirst(
             CLAIM_STATEMENT,
-            claimParams(owner, policy).put("resource", key.resource()).put("lane", key.lane()),
+            claimParams(owner, livenessKey, policy)
+                .put("resource", key.resource())
+                .put("lane", key.lane()),
             PostgresLeaseStore::claimRow);
     if (row.isEmpty()) {
       // Another claimer inserted the row after this statement's snapshot and holds it.
@@ -364,15 +427,26 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     return granted;
   }
 
-  private Jdbc.Params claimParams(OwnerId owner, LeasePolicy policy) {
+  /**
+   * The liveness key to record on a lease {@code owner} claims, or empty. Empty for this process's
+   * own owner means its lock is not held right now, and then nothing is claimed for it: one
+   * volatile read of the session decides both, at no extra round trip.
+   */
+  private Optional<Long> livenessKey(OwnerId owner) {
+    return liveness == null ? Optional.empty() : liveness.keyFor(owner);
+  }
+
+  private boolean isLivenessOwner(OwnerId owner) {
+    return liveness != null && liveness.owner().equals(owner);
+  }
+
+  private Jdbc.Params claimParams(OwnerId owner, Optional<Long> livenessKey, LeasePolicy policy) {
     return nowParams()
         .put("owner", owner.toString())
         .put("worker", owner.workerName())
-        .put(
-            "liveness_key",
-            liveness == null ? null : liveness.keyFor(owner).orElse(null),
-            Jdbc.Null.BIGINT)
+        .put("liveness_key", livenessKey.orElse(null), Jdbc.Null.BIGINT)
         .put("liveness", checkOwnerLiveness)
+        .put("owner_gone_after_us", micros(ownerGoneAfter))
         .put("lease_for_us", micros(policy.leaseFor()))
         .put("heartbeat_every_us", micros(policy.heartbeatEvery()))
         .put("stale_after_us", micros(policy.staleAfter()))
@@ -396,7 +470,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
    * Rows locked by a concurrent claimer are skipped ({@code FOR UPDATE SKIP LOCKED}), so many
    * workers polling at once each get different work instead of all racing for the same row. Lease
    * rows must exist for a candidate to be picked (see {@link #register}). Returns empty when
-   * nothing is claimable.
+   * nothing is claimable, and — without asking the database — while {@code owner} is this
+   * process's liveness owner and its lock is being taken again.
    */
   public Optional<ClaimResult.Granted> claimNext(
       String lane, OwnerId owner, LeasePolicy policy, Candidates candidates) {
@@ -404,6 +479,10 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     requireNonNull(owner, "owner");
     requireNonNull(policy, "policy");
     requireNonNull(candidates, "candidates");
+    Optional<Long> livenessKey = livenessKey(owner);
+    if (livenessKey.isEmpty() && isLivenessOwner(owner)) {
+      return Optional.empty();
+    }
     String sql =
         """
         with t as (select %1$s as now),
@@ -436,7 +515,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                 reclaimable("t.now"),
                 candidates.orderBy(),
                 claimedEventAndRow("pick", "join"));
-    Jdbc.Params params = claimParams(owner, policy).put("lane", lane);
+    Jdbc.Params params = claimParams(owner, livenessKey, policy).put("lane", lane);
     candidates.params().forEach(params::put);
     Optional<ClaimRow> row =
         jdbc.queryFirst(Jdbc.Statement.of(sql), params, PostgresLeaseStore::claimRow);
@@ -852,8 +931,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
          where l.owner_id is not null and l.owner_id <> :self
            and (l.worker_name = :worker
                 or l.stale_at <= t.now
-                or (:liveness and l.liveness_key is not null
-                    and pg_try_advisory_xact_lock(l.liveness_key)))
+                or %4$s)
            for update of l skip locked
       ),
       up as (
@@ -872,7 +950,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       select %3$s, v.reason from victims v
        order by v.resource, v.lane
       """
-          .formatted(NOW, FREE_COLUMNS, prefixed("v", LEASE_COLUMNS));
+          .formatted(NOW, FREE_COLUMNS, prefixed("v", LEASE_COLUMNS), ownerGone("t.now"));
 
   @Override
   public RecoveryReport recover(OwnerId self) {
@@ -884,6 +962,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                     .bind("self", self.toString())
                     .bind("worker", self.workerName())
                     .bind("liveness", checkOwnerLiveness)
+                    .bind("owner_gone_after_us", micros(ownerGoneAfter))
                     .map(
                         (rs, ctx) ->
                             new RecoveryReport.Freed(

@@ -48,10 +48,10 @@ import org.slf4j.LoggerFactory;
  * pid, version, liveness key), runs the lease recovery pass, and starts {@link
  * SyncSettings#workerThreads()} loops ({@code changesync-worker-1}, ...) that each poll for work,
  * run at most one pass at a time, and wait {@link SyncSettings#pollEvery()} when there was
- * nothing to do. A maintenance thread records that the worker is alive, re-checks its liveness
- * lock, and prunes the lease event log. {@link #stop(Duration)} stops claiming, lets running passes
- * finish within the grace period, then cancels them (each pass stops at its next checkpoint and is
- * interrupted); every pass releases its lease when it ends, and the worker is marked stopped.
+ * nothing to do. A maintenance thread records that the worker is alive and prunes the lease event
+ * log. {@link #stop(Duration)} stops claiming, lets running passes finish within the grace
+ * period, then cancels them (each pass stops at its next checkpoint and is interrupted); every
+ * pass releases its lease when it ends, and the worker is marked stopped.
  *
  * <p><b>Work picking</b> ({@link #runOnce()}) tries, in order, a requested fetch, a refresh, a
  * backfill pass and a periodic fetch, each with one {@code claimNext} over an index-driven
@@ -387,9 +387,6 @@ public final class Worker implements AutoCloseable {
 
   private void touch() {
     try {
-      if (liveness != null && liveness.verify()) {
-        log.warn("liveness lock of {} was lost and has been taken again", owner);
-      }
       registry.touch(owner);
     } catch (RuntimeException e) {
       log.warn("could not record that worker {} is alive", owner, e);

@@ -62,6 +62,7 @@ class LeaseProcessCrashTest {
     assertThat(survivor.claim(KEY, SURVIVOR, LeasePolicy.defaults()))
         .isInstanceOf(ClaimResult.Held.class);
 
+    Lease left = survivor.find(KEY).orElseThrow();
     child.jvm().signal("KILL");
     long killedAt = System.nanoTime();
     ClaimResult result;
@@ -75,6 +76,9 @@ class LeaseProcessCrashTest {
     assertThat(((ClaimResult.Granted) result).reclaimedFrom().map(Lease::token))
         .contains(child.token());
     assertThat(took).isLessThan(Duration.ofSeconds(1));
+    // Not before the dead owner had been silent for the grace, in database time.
+    assertThat(survivor.find(KEY).orElseThrow().claimedAt())
+        .isAfterOrEqualTo(left.heartbeatAt().plus(PostgresLeaseStore.DEFAULT_OWNER_GONE_AFTER));
   }
 
   @Test

@@ -416,8 +416,11 @@ class PostgresLeaseStoreTest {
 
   // --- liveness --------------------------------------------------------------------------------
 
+  private static final Duration GRACE = PostgresLeaseStore.DEFAULT_OWNER_GONE_AFTER;
+
   @Test
-  void leaseOfAProcessWhoseLivenessLockIsGoneIsReclaimableAtOnce() throws Exception {
+  void leaseOfAProcessWhoseLivenessLockIsGoneIsReclaimableOnceItWasSilentForTheGrace()
+      throws Exception {
     LivenessSession alicesSession = LivenessSession.open(db.dataSource(), ALICE);
     PostgresLeaseStore alicesStore =
         PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(alicesSession).build();
@@ -426,10 +429,18 @@ class PostgresLeaseStoreTest {
     PostgresLeaseStore bobsStore =
         PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(bobsSession).build();
     PostgresLeaseStore withoutLiveness = PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
-    Lease alices = claim(alicesStore, FETCH, ALICE, LONG);
+    Lease claimed = claim(alicesStore, FETCH, ALICE, LONG);
+    clock.advance(ofSeconds(5));
+    Lease alices =
+        ((HeartbeatResult.Renewed) alicesStore.heartbeat(claimed)).lease();
 
     assertThat(bobsStore.claim(FETCH, BOB, LONG)).isInstanceOf(ClaimResult.Held.class);
     alicesSession.close();
+    clock.advance(GRACE.minus(Duration.ofNanos(1_000)));
+    assertThat(bobsStore.claim(FETCH, BOB, LONG))
+        .as("its lock is gone, but it heartbeat less than the grace ago")
+        .isInstanceOf(ClaimResult.Held.class);
+    clock.advance(Duration.ofNanos(1_000));
     assertThat(withoutLiveness.claim(FETCH, BOB, LONG))
         .as("without liveness a dead owner's lease waits for stale-after")
         .isInstanceOf(ClaimResult.Held.class);
@@ -440,6 +451,27 @@ class PostgresLeaseStoreTest {
     assertThat(((ClaimResult.Granted) result).reclaimedFrom()).contains(alices);
     assertThat(events().get(events().size() - 1).get("detail"))
         .isEqualTo("previous holder's process is gone");
+  }
+
+  @Test
+  void aGraceOfZeroMakesALeaseWithoutItsLivenessLockReclaimableAtOnce() throws Exception {
+    LivenessSession alicesSession = LivenessSession.open(db.dataSource(), ALICE);
+    PostgresLeaseStore alicesStore =
+        PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(alicesSession).build();
+    PostgresLeaseStore bobsStore =
+        PostgresLeaseStore.builder(db.dataSource())
+            .clock(clock)
+            .checkOwnerLiveness(true)
+            .ownerGoneAfter(Duration.ZERO)
+            .build();
+    claim(alicesStore, FETCH, ALICE, LONG);
+    alicesSession.close();
+
+    assertThat(bobsStore.claim(FETCH, BOB, LONG)).isInstanceOf(ClaimResult.Granted.class);
+    assertThatThrownBy(() -> PostgresLeaseStore.builder(db.dataSource()).ownerGoneAfter(ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ownerGoneAfter")
+        .hasMessageContaining("PT-1S");
   }
 
   @Test
@@ -456,6 +488,7 @@ class PostgresLeaseStoreTest {
     closeAfter.add(bobsSession);
     PostgresLeaseStore bobsStore =
         PostgresLeaseStore.builder(db.dataSource()).clock(clock).liveness(bobsSession).build();
+    clock.advance(GRACE);
 
     RecoveryReport report = bobsStore.recover(BOB);
 
@@ -480,26 +513,14 @@ class PostgresLeaseStoreTest {
     assertThat(admin.recover(new OwnerId("admin", "x")).total()).isZero();
 
     alicesSession.close();
+    assertThat(admin.recover(new OwnerId("admin", "x")).total())
+        .as("within the grace")
+        .isZero();
+    clock.advance(GRACE);
 
     assertThat(admin.recover(new OwnerId("admin", "x")).freed())
         .extracting(RecoveryReport.Freed::reason)
         .containsExactly(RecoveryReport.Reason.OWNER_GONE);
-  }
-
-  @Test
-  void livenessSessionReTakesItsLockAfterItsConnectionDies() throws Exception {
-    LivenessSession session = LivenessSession.open(db.dataSource(), ALICE);
-    closeAfter.add(session);
-    assertThat(session.verify()).isFalse();
-    jdbi.useHandle(
-        h ->
-            h.execute(
-                "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory'"
-                    + " and objsubid = 1 and ((classid::bigint << 32) | objid::bigint) = ?",
-                session.key()));
-
-    assertThat(session.verify()).isTrue();
-    assertThat(session.verify()).isFalse();
   }
 
   // --- audit -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import dev.changesync.testkit.github.RequestKind;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterEach;
@@ -97,8 +98,14 @@ class WorkerProcessCrashTest {
             .liveness(survivorLiveness)
             .settings(SyncFixture.SETTINGS.toBuilder().backfillMaxPulls(1_000).build())
             .build();
-    // Database time and a 15-minute TTL: only the liveness check frees the dead worker's lease.
-    PassResult resumed = survivor.runOnce().orElseThrow();
+    // Database time and a 15-minute TTL: only the liveness check frees the dead worker's lease,
+    // once the dead worker has been silent for the liveness grace.
+    PassResult resumed =
+        await()
+            .atMost(10, SECONDS)
+            .pollInterval(Duration.ofMillis(50))
+            .until(survivor::runOnce, Optional::isPresent)
+            .orElseThrow();
 
     assertThat(resumed.kind()).isEqualTo(WorkKind.BACKFILL);
     assertThat(resumed.succeeded()).isTrue();
