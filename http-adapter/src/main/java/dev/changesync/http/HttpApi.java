@@ -13,6 +13,7 @@ import dev.changesync.engine.service.BackfillMode;
 import dev.changesync.engine.service.BadInputException;
 import dev.changesync.engine.service.Inputs;
 import dev.changesync.engine.service.NotConfiguredException;
+import dev.changesync.engine.service.OverloadedException;
 import dev.changesync.engine.service.PayloadTooLargeException;
 import dev.changesync.engine.service.ServiceException;
 import dev.changesync.engine.service.UnauthorizedException;
@@ -36,6 +37,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -52,10 +54,12 @@ import org.slf4j.LoggerFactory;
  * token is configured, 401 when it is missing or wrong), then every route parses its path and query
  * parameters and body (400) before any service runs — nothing reaches SQL or GitHub with a bad
  * owner, repository or number. The webhook route refuses at once when no secret is configured
- * (403), then checks the declared length (413) before reading a byte, reads at most {@value
- * WebhookIntake#MAX_BODY_BYTES} bytes of raw body (413 beyond), and hands the exact bytes to {@link
- * WebhookIntake}, which verifies the signature before parsing anything (401), then the content type
- * (415).
+ * (403), then hands the body's stream and declared length to {@link WebhookIntake}, which checks
+ * the length (413) and the signature header's shape (401) before reading a byte, streams the body
+ * through the HMAC within its budget of bytes in flight (503 with {@code Retry-After} when full,
+ * 413 past {@value WebhookIntake#MAX_BODY_BYTES} bytes), and verifies the signature before parsing
+ * anything (401), then the content type (415). A method-override header is refused on every route
+ * (400, see {@link MethodOverrideGuard}).
  */
 final class HttpApi {
 
@@ -109,6 +113,8 @@ final class HttpApi {
           server.setStopTimeout(drainFor.toMillis());
           server.setHandler(new GracefulHandler());
         });
+    // What Jetty refuses before Javalin sees it (414, 431, unparseable requests) answers JSON too.
+    cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
     cfg.startup.showJavalinBanner = false;
     cfg.startup.showOldJavalinVersionWarning = false;
     cfg.startup.startupWatcherEnabled = false;
@@ -120,6 +126,7 @@ final class HttpApi {
 
     RoutesConfig routes = cfg.routes;
     access.register(routes); // Host check and read token, before every route
+    routes.before(MethodOverrideGuard::check);
     routes.get("/healthz", this::health);
     routes.get("/readyz", this::ready);
     routes.get("/metrics", this::metrics);
@@ -145,12 +152,16 @@ final class HttpApi {
   // Errors: the one place where failures become statuses
   // ---------------------------------------------------------------------------------------------
 
-  private static void errors(RoutesConfig routes) {
+  private void errors(RoutesConfig routes) {
     routes.exception(
         ServiceException.class,
         (e, ctx) -> {
           if (e instanceof UnauthorizedException && ctx.attribute(ADMIN_ROUTE) != null) {
             ctx.header("WWW-Authenticate", "Bearer realm=\"changesync\"");
+          }
+          if (e instanceof OverloadedException overloaded) {
+            ctx.header("Retry-After", Long.toString(Math.max(1, overloaded.retryAfter().toSeconds())));
+            metrics.webhookOverloaded();
           }
           if (e instanceof UnavailableException) {
             // The cause names the database's host and port: for the log, not for callers.
@@ -166,6 +177,13 @@ final class HttpApi {
     routes.exception(
         Exception.class,
         (e, ctx) -> {
+          // A request Jetty could not parse while a handler read it (a malformed chunk): 400.
+          var badRequest = JsonErrorHandler.httpFailure(e);
+          if (badRequest.isPresent()) {
+            int status = badRequest.get().getCode();
+            error(ctx, status, JsonErrorHandler.message(status, badRequest.get().getReason()));
+            return;
+          }
           log.error("{} {} failed", ctx.method().name(), route(ctx), e);
           error(ctx, 500, "internal server error");
         });
@@ -218,7 +236,7 @@ final class HttpApi {
   }
 
   private void recordRequest(Context ctx, Float millis) {
-    String method = ctx.method().name().toUpperCase(Locale.ROOT);
+    String method = ctx.req().getMethod().toUpperCase(Locale.ROOT); // not an override header
     long nanos = millis == null ? 0 : (long) (millis.doubleValue() * 1_000_000);
     metrics.httpRequest(
         METHODS.contains(method) ? method : "OTHER",
@@ -368,13 +386,17 @@ final class HttpApi {
           "webhook intake is off: no webhook secret is configured (CHANGESYNC_WEBHOOK_SECRET)");
     }
     long declared = ctx.req().getContentLengthLong();
-    if (declared >= 0) {
-      WebhookIntake.checkContentLength(declared);
-    }
-    byte[] body = readBody(ctx, WebhookIntake.MAX_BODY_BYTES);
     Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     headers.putAll(ctx.headerMap());
-    WebhookResult result = intake.receive(headers, body);
+    InputStream body;
+    try {
+      body = ctx.req().getInputStream();
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading the request body failed", e);
+    }
+    WebhookResult result =
+        intake.receive(
+            headers, declared >= 0 ? OptionalLong.of(declared) : OptionalLong.empty(), body);
     ctx.status(result.outcome() == WebhookResult.Outcome.ACCEPTED ? 202 : 200).json(result);
   }
 
@@ -466,9 +488,6 @@ final class HttpApi {
     try (InputStream in = ctx.req().getInputStream()) {
       byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
       if (bytes.length > limit) {
-        if (limit == WebhookIntake.MAX_BODY_BYTES) {
-          WebhookIntake.checkContentLength(bytes.length); // throws, in intake's words
-        }
         throw adminBodyTooLarge();
       }
       return bytes;

@@ -56,6 +56,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       wait (rate limits, backoff)</td></tr>
  *   <tr><td>{@code changesync_http_requests_seconds{method,route,status}}</td><td>HTTP requests by
  *       route template ({@code unmatched} for unknown paths)</td></tr>
+ *   <tr><td>{@code changesync_webhook_overloaded_total}</td><td>webhook deliveries refused (503)
+ *       because the bytes of bodies in flight were at their budget</td></tr>
  * </table>
  *
  * <p>Plus the JVM's memory, GC, threads, CPU and uptime ({@code jvm_*}, {@code process_*}, {@code
@@ -68,6 +70,7 @@ final class ServerMetrics implements AutoCloseable {
 
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gcMetrics;
+  private final Counter webhookOverloaded;
   private final Map<String, AtomicLong> rateLimitRemaining = new ConcurrentHashMap<>();
 
   ServerMetrics() {
@@ -78,6 +81,10 @@ final class ServerMetrics implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
     gcMetrics = new JvmGcMetrics();
     gcMetrics.bindTo(registry);
+    webhookOverloaded =
+        Counter.builder("changesync.webhook.overloaded")
+            .description("webhook deliveries refused because bodies in flight were at their budget")
+            .register(registry);
     // Every lease counter from zero, so that rates and alerts work before the first event.
     for (Lane lane : Lane.values()) {
       String name = lane.leaseLane();
@@ -138,6 +145,11 @@ final class ServerMetrics implements AutoCloseable {
         .tag("status", Integer.toString(status))
         .register(registry)
         .record(took);
+  }
+
+  /** A webhook delivery refused because the bodies in flight were at their budget. */
+  void webhookOverloaded() {
+    webhookOverloaded.increment();
   }
 
   // --- leases ----------------------------------------------------------------------------------

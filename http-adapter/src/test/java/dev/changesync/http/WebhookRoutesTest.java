@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.changesync.engine.config.ChangesyncConfig;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.engine.service.BackfillMode;
+import dev.changesync.engine.service.WebhookBudget;
 import dev.changesync.engine.service.WebhookIntake;
+import dev.changesync.testkit.GeneratedBody;
 import dev.changesync.migrations.Migrations;
 import dev.changesync.testkit.PostgresDatabase;
 import java.io.ByteArrayInputStream;
@@ -15,8 +17,10 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import javax.crypto.Mac;
@@ -279,6 +283,62 @@ class WebhookRoutesTest {
 
     assertThat(r.status()).isEqualTo(413);
     assertNothingWritten();
+  }
+
+  // --- streamed bodies and the budget of bytes in flight ----------------------------------------
+
+  /** Takes every byte of the budget, large share and small headroom alike. */
+  private static List<WebhookBudget.Reservation> fill(WebhookBudget budget) {
+    List<WebhookBudget.Reservation> held = new ArrayList<>();
+    held.add(budget.tryReserve(budget.capacityBytes() - budget.smallHeadroomBytes()).orElseThrow());
+    while (true) {
+      var small = budget.tryReserve(WebhookBudget.SMALL_DELIVERY_BYTES);
+      if (small.isEmpty()) {
+        return held;
+      }
+      held.add(small.get());
+    }
+  }
+
+  @Test
+  void whenTheBodiesInFlightFillTheBudgetADeliveryIs503WithRetryAfter() {
+    WebhookBudget budget = server.changesync().webhooks().budget();
+    byte[] body = pullRequestPayload("opened", 77);
+    List<WebhookBudget.Reservation> held = fill(budget);
+    Http.Response refused;
+    try {
+      refused = deliver(body, "busy-1");
+    } finally {
+      held.forEach(WebhookBudget.Reservation::close);
+    }
+
+    assertThat(refused.status()).isEqualTo(503);
+    assertThat(refused.header("Retry-After")).isEqualTo("5");
+    assertThat(refused.json().fieldNames()).toIterable().containsExactly("message");
+    assertThat(refused.message()).contains("in flight");
+    assertNothingWritten();
+    assertThat(http.get("/metrics").body())
+        .containsPattern("changesync_webhook_overloaded_total [1-9]");
+    Http.Response retried = deliver(body, "busy-1");
+    assertThat(retried.status()).as("accepted once there is room").isEqualTo(202);
+  }
+
+  @Test
+  void aStreamedBodyWithAWrongSignatureIs401AndWritesNothing() {
+    String wellFormedButWrong = sign(SECRET, pullRequestPayload("opened", 1));
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(http.uri("/webhooks/github"))
+            .POST(
+                HttpRequest.BodyPublishers.ofInputStream(
+                    () -> GeneratedBody.spaces(8L * 1024 * 1024)));
+    headers("pull_request", "chunked-bad", wellFormedButWrong).forEach(request::header);
+
+    Http.Response r = http.send(request);
+
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(r.message()).isEqualTo("X-Hub-Signature-256 does not match the body");
+    assertNothingWritten();
+    assertThat(server.changesync().webhooks().budget().usedBytes()).isZero();
   }
 
   @Test

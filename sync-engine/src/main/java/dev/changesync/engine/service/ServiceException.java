@@ -12,7 +12,8 @@ public abstract sealed class ServiceException extends RuntimeException
         NotFoundException,
         PayloadTooLargeException,
         UnsupportedMediaTypeException,
-        UnavailableException {
+        UnavailableException,
+        OverloadedException {
 
   private static final long serialVersionUID = 1L;
 

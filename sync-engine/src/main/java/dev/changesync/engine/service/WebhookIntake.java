@@ -12,7 +12,9 @@ import dev.changesync.engine.config.Secret;
 import dev.changesync.engine.db.DbTime;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.engine.repo.Repositories;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,6 +23,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import javax.crypto.Mac;
@@ -36,7 +39,10 @@ import org.jdbi.v3.core.Jdbi;
  * bodies over {@value #MAX_BODY_BYTES} bytes ({@link PayloadTooLargeException}); verify {@code
  * X-Hub-Signature-256} — {@code sha256=} and the hex HMAC-SHA256 of the raw body, compared in
  * constant time — <em>before</em> parsing anything ({@link UnauthorizedException}, nothing
- * written); refuse non-JSON bodies ({@link UnsupportedMediaTypeException}); then, in one
+ * written). A body handed over as a stream (the HTTP route) is streamed through the HMAC and kept
+ * only within a {@link WebhookBudget} of bytes in flight ({@link OverloadedException}, 503, when
+ * full; see {@link VerifiedBody}), so unauthenticated bodies cannot exhaust the heap. Then refuse
+ * non-JSON bodies ({@link UnsupportedMediaTypeException}); then, in one
  * transaction, dedupe on {@code X-GitHub-Delivery} (a redelivery is answered {@link
  * WebhookResult.Outcome#DUPLICATE} and writes nothing) and record the delivery.
  *
@@ -65,14 +71,24 @@ public final class WebhookIntake {
   private final DbTime time;
   private final Optional<Secret> secret;
   private final ObjectMapper json;
+  private final WebhookBudget budget;
 
   /**
    * @param secret the webhook secret; empty switches intake off (every call is refused, 403)
    */
   public WebhookIntake(Jdbi jdbi, DbTime time, Optional<Secret> secret) {
+    this(jdbi, time, secret, WebhookBudget.forThisJvm());
+  }
+
+  /**
+   * @param secret the webhook secret; empty switches intake off (every call is refused, 403)
+   * @param budget the bytes of streamed bodies that may be held at once
+   */
+  public WebhookIntake(Jdbi jdbi, DbTime time, Optional<Secret> secret, WebhookBudget budget) {
     this.jdbi = requireNonNull(jdbi, "jdbi");
     this.time = requireNonNull(time, "time");
     this.secret = requireNonNull(secret, "secret");
+    this.budget = requireNonNull(budget, "budget");
     // A body may be 25 MB; let one string in it be as long (Jackson's default cap is 20 M chars).
     this.json =
         new JsonMapper(
@@ -87,6 +103,11 @@ public final class WebhookIntake {
     return secret.isPresent();
   }
 
+  /** The budget of bytes that streamed bodies in flight may hold. */
+  public WebhookBudget budget() {
+    return budget;
+  }
+
   /**
    * For adapters, before reading a body: refuses a declared {@code Content-Length} over the limit.
    */
@@ -97,25 +118,64 @@ public final class WebhookIntake {
   }
 
   /**
-   * Takes one delivery.
+   * Takes one delivery whose body is already in memory.
    *
    * @param headers the request headers (names matched case-insensitively)
    * @param body the raw body, exactly as received: the signature is over these bytes
    */
   public WebhookResult receive(Map<String, String> headers, byte[] body) {
     requireNonNull(headers, "headers");
-    Secret key =
-        secret.orElseThrow(
-            () ->
-                new NotConfiguredException(
-                    "webhook intake is off: no webhook secret is configured"
-                        + " (CHANGESYNC_WEBHOOK_SECRET)"));
+    Secret key = key();
     if (body == null) {
       throw new BadInputException("webhook body is missing");
     }
     if (body.length > MAX_BODY_BYTES) {
       throw tooLarge(body.length);
     }
+    Map<String, String> header = caseInsensitive(headers);
+    byte[] presented = presentedSignature(header.get(SIGNATURE_HEADER));
+    if (!MessageDigest.isEqual(hmacSha256(key, body), presented)) {
+      throw new UnauthorizedException(SIGNATURE_HEADER + " does not match the body");
+    }
+    return accept(header, new ByteArrayInputStream(body));
+  }
+
+  /**
+   * Takes one delivery, reading its body from {@code body} in one pass: the signature header's
+   * shape is checked before the first byte is read (401), the body is streamed through the HMAC and
+   * kept only within {@link #budget()} (503 with a retry-after when the budget cannot cover it, see
+   * {@link OverloadedException}), and a body whose signature does not match is dropped at the end
+   * of its stream (401) before anything parses it. The stream is read, not closed.
+   *
+   * @param headers the request headers (names matched case-insensitively)
+   * @param contentLength the declared {@code Content-Length}, empty for a chunked body
+   */
+  public WebhookResult receive(
+      Map<String, String> headers, OptionalLong contentLength, InputStream body) {
+    requireNonNull(headers, "headers");
+    requireNonNull(contentLength, "contentLength");
+    requireNonNull(body, "body");
+    Secret key = key();
+    if (contentLength.isPresent()) {
+      checkContentLength(contentLength.getAsLong());
+    }
+    Map<String, String> header = caseInsensitive(headers);
+    byte[] presented = presentedSignature(header.get(SIGNATURE_HEADER));
+    try (VerifiedBody verified =
+        VerifiedBody.read(body, contentLength, hmacSha256(key), presented, budget)) {
+      return accept(header, verified.stream());
+    }
+  }
+
+  private Secret key() {
+    return secret.orElseThrow(
+        () ->
+            new NotConfiguredException(
+                "webhook intake is off: no webhook secret is configured"
+                    + " (CHANGESYNC_WEBHOOK_SECRET)"));
+  }
+
+  private static Map<String, String> caseInsensitive(Map<String, String> headers) {
     Map<String, String> header = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     headers.forEach(
         (name, value) -> {
@@ -123,8 +183,11 @@ public final class WebhookIntake {
             header.put(name, value);
           }
         });
-    verifySignature(key, header.get(SIGNATURE_HEADER), body);
+    return header;
+  }
 
+  /** After the signature matched: content type, delivery headers, payload, then the record. */
+  private WebhookResult accept(Map<String, String> header, InputStream body) {
     checkJson(header.get("Content-Type"));
     String event = requiredHeader(header, EVENT_HEADER);
     String deliveryId = requiredHeader(header, DELIVERY_HEADER);
@@ -359,34 +422,37 @@ public final class WebhookIntake {
 
   // ---------------------------------------------------------------------------------------------
 
-  private static void verifySignature(Secret key, String header, byte[] body) {
+  /**
+   * The signature {@code header} presents: {@code sha256=} and 64 hex digits, else a 401 — decided
+   * from the header alone, before any body is read.
+   */
+  private static byte[] presentedSignature(String header) {
     if (header == null || header.isBlank()) {
       throw new UnauthorizedException("missing " + SIGNATURE_HEADER + " header");
     }
     String value = header.strip();
-    byte[] presented;
-    try {
-      if (!value.regionMatches(true, 0, SIGNATURE_PREFIX, 0, SIGNATURE_PREFIX.length())) {
-        throw new IllegalArgumentException("no sha256= prefix");
-      }
-      presented =
-          HexFormat.of()
-              .parseHex(value.substring(SIGNATURE_PREFIX.length()).toLowerCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
+    String hex = value.substring(Math.min(value.length(), SIGNATURE_PREFIX.length()));
+    if (!value.regionMatches(true, 0, SIGNATURE_PREFIX, 0, SIGNATURE_PREFIX.length())
+        || !hex.matches("[0-9a-fA-F]{64}")) {
       throw new UnauthorizedException(
-          "malformed " + SIGNATURE_HEADER + " header: expected sha256=<hex HMAC-SHA256>");
+          "malformed "
+              + SIGNATURE_HEADER
+              + " header: expected sha256=<64 hex digits of HMAC-SHA256>");
     }
-    if (!MessageDigest.isEqual(hmacSha256(key, body), presented)) {
-      throw new UnauthorizedException(SIGNATURE_HEADER + " does not match the body");
-    }
+    return HexFormat.of().parseHex(hex.toLowerCase(Locale.ROOT));
   }
 
   /** HMAC-SHA256 of {@code body} keyed with {@code key}: what GitHub signs with. */
   static byte[] hmacSha256(Secret key, byte[] body) {
+    return hmacSha256(key).doFinal(body);
+  }
+
+  /** A fresh HMAC-SHA256 keyed with {@code key}, to feed a streamed body through. */
+  private static Mac hmacSha256(Secret key) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key.bytes(), "HmacSHA256"));
-      return mac.doFinal(body);
+      return mac;
     } catch (NoSuchAlgorithmException | InvalidKeyException e) {
       throw new IllegalStateException("HmacSHA256 is always available", e);
     }
@@ -415,6 +481,12 @@ public final class WebhookIntake {
 
   private static String truncate(String s) {
     return s.length() > MAX_TEXT ? s.substring(0, MAX_TEXT) : s;
+  }
+
+  /** A body of unknown length (chunked) went past the limit. */
+  static PayloadTooLargeException tooLarge() {
+    return new PayloadTooLargeException(
+        "webhook body is over the limit of " + MAX_BODY_BYTES + " bytes (25 MB)");
   }
 
   private static PayloadTooLargeException tooLarge(long bytes) {

@@ -16,7 +16,8 @@
  * dev.changesync.engine.service.ApiJson}, and fail with a {@link
  * dev.changesync.engine.service.ServiceException} subtype that says which HTTP status and CLI exit
  * code to answer with: bad input 400 (exit 2), unauthorized 401, not configured 403, not found 404,
- * payload too large 413, unsupported media type 415, database unavailable 503. Text from the
+ * payload too large 413, unsupported media type 415, database unavailable 503, overloaded 503
+ * (with a retry-after). Text from the
  * outside goes through {@link dev.changesync.engine.service.Inputs} first, so an invalid name or
  * number is refused before it reaches SQL.
  *
