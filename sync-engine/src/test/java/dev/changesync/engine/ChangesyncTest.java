@@ -380,6 +380,13 @@ class ChangesyncTest {
             PostgresLeaseStore.builder(db.dataSource()).liveness(deadSession).build();
         assertThat(deadStore.claim(deadKey, dead, policy)).isInstanceOf(ClaimResult.Granted.class);
       } // its process is gone
+      // ... and has been silent for longer than the liveness grace.
+      Jdbi.create(db.dataSource())
+          .useHandle(
+              h ->
+                  h.execute(
+                      "update lease set heartbeat_at = heartbeat_at - interval '5 seconds'"
+                          + " where resource = 'repo:2'"));
       PostgresLeaseStore aliveStore =
           PostgresLeaseStore.builder(db.dataSource()).liveness(aliveSession).build();
       assertThat(aliveStore.claim(aliveKey, alive, policy)).isInstanceOf(ClaimResult.Granted.class);
