@@ -104,34 +104,35 @@ final class Jdbc {
     }
   }
 
+  /** Reads a statement's result set. */
+  @FunctionalInterface
+  private interface Reader<T> {
+    T read(ResultSet rs) throws SQLException;
+  }
+
   /** Runs {@code statement} in its own transaction and maps every row. */
   <T> List<T> queryAll(Statement statement, Params params, RowMapper<T> mapper) {
-    Connection connection;
-    try {
-      connection = dataSource.getConnection();
-    } catch (SQLException e) {
-      throw new ConnectionException(e);
-    }
-    try (connection;
-        PreparedStatement ps = connection.prepareStatement(statement.sql())) {
-      if (!connection.getAutoCommit()) {
-        connection.setAutoCommit(true);
-      }
-      params.bind(ps, statement.names());
-      List<T> rows = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          rows.add(mapper.map(rs, null));
-        }
-      }
-      return rows;
-    } catch (SQLException e) {
-      throw new UnableToExecuteStatementException(e, null);
-    }
+    return query(
+        statement,
+        params,
+        rs -> {
+          List<T> rows = new ArrayList<>();
+          while (rs.next()) {
+            rows.add(mapper.map(rs, null));
+          }
+          return rows;
+        });
   }
 
   /** Runs {@code statement} in its own transaction and maps its first row, if any. */
   <T> Optional<T> queryFirst(Statement statement, Params params, RowMapper<T> mapper) {
+    return query(
+        statement,
+        params,
+        rs -> rs.next() ? Optional.of(mapper.map(rs, null)) : Optional.empty());
+  }
+
+  private <T> T query(Statement statement, Params params, Reader<T> reader) {
     Connection connection;
     try {
       connection = dataSource.getConnection();
@@ -145,7 +146,7 @@ final class Jdbc {
       }
       params.bind(ps, statement.names());
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(mapper.map(rs, null)) : Optional.empty();
+        return reader.read(rs);
       }
     } catch (SQLException e) {
       throw new UnableToExecuteStatementException(e, null);
