@@ -22,6 +22,11 @@ import org.junit.jupiter.api.Test;
 
 class MigrationsTest {
 
+  /** Every schema version this build has, oldest first; the last is the one it migrates to. */
+  static final List<String> ALL = List.of("1", "2", "3");
+
+  static final String LATEST = ALL.get(ALL.size() - 1);
+
   @Test
   void migratesAnEmptyDatabaseAndReRunningChangesNothing() {
     try (PostgresDatabase db = PostgresDatabase.empty().start()) {
@@ -32,20 +37,20 @@ class MigrationsTest {
       MigrationResult first = Migrations.migrate(ds);
 
       assertThat(first.previousVersion()).isEmpty();
-      assertThat(first.schemaVersion()).isEqualTo("2");
-      assertThat(first.appliedVersions()).containsExactly("1", "2");
+      assertThat(first.schemaVersion()).isEqualTo(LATEST);
+      assertThat(first.appliedVersions()).containsExactlyElementsOf(ALL);
       assertThat(first.changed()).isTrue();
 
       MigrationResult again = Migrations.migrate(ds);
 
-      assertThat(again.previousVersion()).contains("2");
-      assertThat(again.schemaVersion()).isEqualTo("2");
+      assertThat(again.previousVersion()).contains(LATEST);
+      assertThat(again.schemaVersion()).isEqualTo(LATEST);
       assertThat(again.appliedVersions()).isEmpty();
       assertThat(again.changed()).isFalse();
 
       Migrations.validate(ds);
       assertThat(Migrations.isCurrent(ds)).isTrue();
-      assertThat(Migrations.currentVersion(ds)).contains("2");
+      assertThat(Migrations.currentVersion(ds)).contains(LATEST);
     }
   }
 
@@ -67,8 +72,8 @@ class MigrationsTest {
       MigrationResult upgrade = Migrations.migrate(ds);
 
       assertThat(upgrade.previousVersion()).contains("1");
-      assertThat(upgrade.appliedVersions()).containsExactly("2");
-      assertThat(upgrade.schemaVersion()).isEqualTo("2");
+      assertThat(upgrade.appliedVersions()).containsExactlyElementsOf(ALL.subList(1, ALL.size()));
+      assertThat(upgrade.schemaVersion()).isEqualTo(LATEST);
       assertThat(query(ds, "select owner_id || ' ' || token from lease"))
           .containsExactly("w:1 41");
       assertThat(query(ds, "select indexname from pg_indexes where tablename = 'lease'"))
@@ -83,7 +88,7 @@ class MigrationsTest {
       assertThatThrownBy(() -> Migrations.validate(db.dataSource()))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema is not initialised (this changesync build needs version 2); "
+              "database schema is not initialised (this changesync build needs version " + LATEST + "); "
                   + "run `changesync migrate` or start the server with migrations enabled");
     }
   }
@@ -100,7 +105,7 @@ class MigrationsTest {
           .load()
           .migrate();
       String expected =
-          "database schema version 99 is newer than this changesync build supports (2); "
+          "database schema version 99 is newer than this changesync build supports (" + LATEST + "); "
               + "upgrade changesync";
 
       assertThatThrownBy(() -> Migrations.migrate(ds))
@@ -123,12 +128,12 @@ class MigrationsTest {
           ds,
           "insert into flyway_schema_history (installed_rank, version, description, type, script, "
               + "checksum, installed_by, execution_time, success) "
-              + "values (3, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
+              + "values (1000, '70', 'later', 'SQL', 'V70__later.sql', 42, current_user, 1, true)");
 
       assertThatThrownBy(() -> Migrations.validate(ds))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema version 7 is newer than this changesync build supports (2); "
+              "database schema version 70 is newer than this changesync build supports (" + LATEST + "); "
                   + "upgrade changesync");
       assertThatThrownBy(() -> Migrations.migrate(ds)).isInstanceOf(MigrationException.class);
     }
@@ -186,10 +191,10 @@ class MigrationsTest {
         int applied = 0;
         for (Future<MigrationResult> result : results) {
           MigrationResult r = result.get(60, TimeUnit.SECONDS);
-          assertThat(r.schemaVersion()).isEqualTo("2");
+          assertThat(r.schemaVersion()).isEqualTo(LATEST);
           applied += r.appliedVersions().size();
         }
-        assertThat(applied).isEqualTo(2);
+        assertThat(applied).isEqualTo(ALL.size());
       } finally {
         executor.shutdownNow();
       }

@@ -186,13 +186,13 @@ class ChangesyncTest {
         .isZero();
     assertThat(
             countFor(
-                "select count(*) from lease_event where owner_id = :owner"
+                "select count(*) from lease_event_log where owner_id = :owner"
                     + " and kind in ('claimed', 'reclaimed')",
                 owner))
         .isPositive()
         .isEqualTo(
             countFor(
-                "select count(*) from lease_event where owner_id = :owner and kind = 'released'",
+                "select count(*) from lease_event_log where owner_id = :owner and kind = 'released'",
                 owner));
     Changesync reader = start(Changesync.builder().dataSource(db.dataSource()).runWorkers(false));
     assertThat(reader.leases().workers().workers())
@@ -359,7 +359,7 @@ class ChangesyncTest {
         .atMost(5, SECONDS)
         .until(() -> count("select count(*) from lease where owner_id is not null") == 0);
     assertThat(count("select count(*) from worker")).isZero();
-    assertThat(count("select count(*) from lease_event")).isZero();
+    assertThat(count("select count(*) from lease_event_log")).isZero();
     assertThat(fake.totalRequests()).isZero();
     assertThat(changesync.status().repositoryStatus(WIDGETS).lastOpenPrScanAt()).isEmpty();
   }

@@ -42,10 +42,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link LeaseStore} of changesync: leases in PostgreSQL, shared by every worker process.
  *
- * <p><b>One statement per operation.</b> Claim is an insert-or-update-if-reclaimable returning the
- * new lease; heartbeat, bare release, manual release and recovery are single conditional updates.
- * Each writes its lease event in the same statement, so the audit log never disagrees with the
- * leases. Tokens come from one sequence, so they keep increasing even if lease rows are deleted.
+ * <p><b>One statement per operation.</b> Claim is a conditional update of a free lease row
+ * returning the new lease (a lease with no row yet, or one that may be reclaimed, takes a second
+ * statement: an insert-or-update-if-reclaimable); heartbeat, bare release, manual release and
+ * recovery are single conditional updates. Each writes its lease event in the same statement, so
+ * the audit log never disagrees with the leases — except that the claim of a free lease writes no
+ * row of its own: the lease row records it, and the statement that ends the holding writes one row
+ * carrying the holding's start ({@code held_since}); the view {@code lease_event_log} reads every
+ * event back, one row each. Tokens and event ids come from one sequence, so they keep increasing
+ * even if lease rows are deleted, and a claim event's id is the token it issued.
  *
  * <p><b>Time.</b> By default every decision uses the database's clock ({@code now()} of the
  * statement's transaction): all workers agree on "now" whatever their own clocks say, so a worker
@@ -88,7 +93,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   /** Default retention of lease events. */
   public static final Duration DEFAULT_EVENT_RETENTION = Duration.ofDays(7);
 
-  /** Default cap on the number of lease events kept. */
+  /** Default cap on the number of lease event rows kept. */
   public static final long DEFAULT_EVENT_CAP = 1_000_000;
 
   /** Default grace, in milliseconds, of {@link Builder#ownerGoneAfter}. */
@@ -341,7 +346,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                heartbeat_every_us = excluded.heartbeat_every_us,
                stale_after_us = excluded.stale_after_us,
                transitions = l.transitions + 1,
-               holder_clock_skew_us = excluded.holder_clock_skew_us
+               holder_clock_skew_us = excluded.holder_clock_skew_us,
+               claim_logged = l.owner_id is not null
          where %2$s
         returning l.*
       ),
@@ -358,21 +364,22 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
   /**
    * The end of a claim statement, after its CTE {@code up} (the claimed lease row) and the CTE
-   * {@code previous} (the row as it was, joined by {@code join}): the {@code claimed} or {@code
-   * reclaimed} event, and the granted row — the lease, then the previous holder's as {@code p_*}.
+   * {@code previous} (the row as it was, joined by {@code join}): the {@code reclaimed} event when
+   * the lease was held (a claim of a free lease writes no row: its holding's end will carry it),
+   * and the granted row — the lease, then the previous holder's as {@code p_*}.
    */
   private static String claimedEventAndRow(String previous, String join) {
     return """
         ev as (
-          insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                   previous_owner_id, previous_token, detail)
-          select up.claimed_at, up.resource, up.lane,
-                 case when %1$s.owner_id is null then 'claimed' else 'reclaimed' end,
+          insert into lease_event (id, at, resource, lane, kind, owner_id, token,
+                                   previous_owner_id, previous_token, held_since, detail)
+          select up.token, up.claimed_at, up.resource, up.lane, 'reclaimed',
                  up.owner_id, up.token, %1$s.owner_id, %1$s.token,
-                 case when %1$s.owner_id is null then null
-                      when %1$s.stale_at <= up.claimed_at then 'previous holder stale'
+                 case when not %1$s.claim_logged then %1$s.claimed_at end,
+                 case when %1$s.stale_at <= up.claimed_at then 'previous holder stale'
                       else 'previous holder''s process is gone' end
             from up %2$s %1$s on true
+           where %1$s.owner_id is not null
         )
         select true as granted, %3$s,
                %1$s.owner_id as p_owner_id, %1$s.token as p_token,
@@ -387,6 +394,56 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
   private static final Jdbc.Statement CLAIM_STATEMENT = Jdbc.Statement.of(CLAIM);
 
+  /**
+   * The common claim, of a lease that is free: one conditional update of its row, which writes no
+   * event (the statement ending the holding will carry it; see {@code V3__lease_cycle_events.sql}).
+   * When the row is not free, the statement returns it as it was, with what this claim can do
+   * about it: {@code held}; {@code reclaimable} (stale, or its owner's process may be gone: {@link
+   * #CLAIM} decides); {@code raced} (free when the statement began, taken by a concurrent claim
+   * before it could). No row: the lease has no row yet.
+   */
+  private static final String CLAIM_FREE =
+      """
+      with t as (select %1$s as now),
+      up as (
+        update lease l set owner_id = :owner, worker_name = :worker,
+               liveness_key = :liveness_key, token = nextval('lease_token_seq'),
+               claimed_at = t.now, heartbeat_at = t.now,
+               expires_at = t.now + :lease_for_us * interval '1 microsecond',
+               stale_at = t.now + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
+               lease_for_us = :lease_for_us, heartbeat_every_us = :heartbeat_every_us,
+               stale_after_us = :stale_after_us, transitions = l.transitions + 1,
+               holder_clock_skew_us =
+                 :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint,
+               claim_logged = false
+          from t
+         where l.resource = :resource and l.lane = :lane and l.owner_id is null
+        returning l.*
+      )
+      select 'granted' as outcome, %2$s from up
+      union all
+      select case when l.owner_id is null then 'raced'
+                  when l.stale_at <= t.now or %4$s then 'reclaimable'
+                  else 'held' end,
+             %3$s
+        from lease l, t
+       where l.resource = :resource and l.lane = :lane and not exists (select 1 from up)
+      """
+          .formatted(
+              NOW, prefixed("up", LEASE_COLUMNS), prefixed("l", LEASE_COLUMNS), ownerGone("t.now"));
+
+  private static final Jdbc.Statement CLAIM_FREE_STATEMENT = Jdbc.Statement.of(CLAIM_FREE);
+
+  /** A row of {@link #CLAIM_FREE}: its outcome, and the lease row unless it was free. */
+  private record FreeClaimRow(String outcome, Optional<Lease> lease) {}
+
+  private static FreeClaimRow freeClaimRow(ResultSet rs, StatementContext ctx)
+      throws SQLException {
+    return new FreeClaimRow(
+        rs.getString("outcome"),
+        rs.getString("owner_id") == null ? Optional.empty() : Optional.of(lease(rs, "")));
+  }
+
   @Override
   public ClaimResult claim(LeaseKey key, OwnerId owner, LeasePolicy policy) {
     requireNonNull(key, "key");
@@ -397,13 +454,35 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       return new ClaimResult.Unavailable(
           "the liveness lock of " + owner + " is being taken again");
     }
+    Jdbc.Params params =
+        claimParams(owner, livenessKey, policy)
+            .put("resource", key.resource())
+            .put("lane", key.lane());
+    Optional<FreeClaimRow> free =
+        jdbc.queryFirst(CLAIM_FREE_STATEMENT, params, PostgresLeaseStore::freeClaimRow);
+    if (free.isPresent()) {
+      switch (free.get().outcome()) {
+        case "granted" -> {
+          ClaimResult.Granted granted =
+              new ClaimResult.Granted(free.get().lease().orElseThrow(), Optional.empty());
+          listener.claimed(granted.lease());
+          return granted;
+        }
+        case "held" -> {
+          return new ClaimResult.Held(free.get().lease().orElseThrow());
+        }
+        case "raced" -> {
+          return find(key)
+              .<ClaimResult>map(ClaimResult.Held::new)
+              .orElseGet(() -> claim(key, owner, policy));
+        }
+        default -> {
+          // reclaimable, or so it seems: the full statement decides, and logs the reclaim.
+        }
+      }
+    }
     Optional<ClaimRow> row =
-        jdbc.queryFirst(
-            CLAIM_STATEMENT,
-            claimParams(owner, livenessKey, policy)
-                .put("resource", key.resource())
-                .put("lane", key.lane()),
-            PostgresLeaseStore::claimRow);
+        jdbc.queryFirst(CLAIM_STATEMENT, params, PostgresLeaseStore::claimRow);
     if (row.isEmpty()) {
       // Another claimer inserted the row after this statement's snapshot and holds it.
       return find(key)
@@ -502,7 +581,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                  lease_for_us = :lease_for_us, heartbeat_every_us = :heartbeat_every_us,
                  stale_after_us = :stale_after_us, transitions = l.transitions + 1,
                  holder_clock_skew_us =
-                   :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
+                   :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint,
+                 claim_logged = l.owner_id is not null
             from pick, t
            where l.resource = pick.resource and l.lane = pick.lane
           returning l.*
@@ -714,7 +794,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
 
   private static final String FREE_COLUMNS =
       """
-      owner_id = null, worker_name = null, liveness_key = null, claimed_at = null,
+      owner_id = null, worker_name = null, liveness_key = null,
       heartbeat_at = null, expires_at = null, stale_at = null, lease_for_us = null,
       heartbeat_every_us = null, stale_after_us = null, holder_clock_skew_us = null""";
 
@@ -725,15 +805,16 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
         update lease set %2$s
          where resource = :resource and lane = :lane
            and owner_id is not distinct from :owner and token = :token
-        returning resource
+        returning claimed_at, claim_logged
       ),
       ev as (
-        insert into lease_event (at, resource, lane, kind, owner_id, token, detail)
+        insert into lease_event (at, resource, lane, kind, owner_id, token, held_since, detail)
         select t.now, :resource, :lane,
-               case when exists (select 1 from up) then 'released' else 'lost' end,
+               case when up.claimed_at is not null then 'released' else 'lost' end,
                :owner, :token,
-               case when exists (select 1 from up) then null else 'release refused' end
-          from t
+               case when not up.claim_logged then up.claimed_at end,
+               case when up.claimed_at is null then 'release refused' end
+          from t left join up on true
       )
       select count(*) from up
       """;
@@ -755,10 +836,12 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
         update lease set %2$s
          where resource = :resource and lane = :lane
            and owner_id is not distinct from :owner and token = :token
-        returning resource
+        returning claimed_at, claim_logged
       )
-      insert into lease_event (at, resource, lane, kind, owner_id, token)
-      select t.now, :resource, :lane, 'released', :owner, :token from t, up
+      insert into lease_event (at, resource, lane, kind, owner_id, token, held_since)
+      select t.now, :resource, :lane, 'released', :owner, :token,
+             case when not up.claim_logged then up.claimed_at end
+        from t, up
       """
           .formatted(NOW, FREE_COLUMNS);
 
@@ -893,9 +976,10 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       ),
       ev as (
         insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                 previous_owner_id, previous_token, detail)
+                                 previous_owner_id, previous_token, held_since, detail)
         select t.now, :resource, :lane, 'manually_released', null, up.token,
-               prev.owner_id, prev.token, :detail
+               prev.owner_id, prev.token,
+               case when not prev.claim_logged then prev.claimed_at end, :detail
           from t, up, prev
       )
       select %3$s from prev join up on true
@@ -942,8 +1026,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       ),
       ev as (
         insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                 previous_owner_id, previous_token, detail)
+                                 previous_owner_id, previous_token, held_since, detail)
         select t.now, v.resource, v.lane, 'recovered', :self, null, v.owner_id, v.token,
+               case when not v.claim_logged then v.claimed_at end,
                lower(replace(v.reason, '_', ' '))
           from t, victims v
       )
@@ -1021,10 +1106,19 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   public int pruneEvents() {
     return jdbi.withHandle(
         h -> {
+          // Ids grow with time: the first row young enough to keep, found by walking the primary
+          // key from the oldest row, bounds the rows to delete (lease_event has no index on at).
           int byAge =
               bindNow(
                       h.createUpdate(
-                          "delete from lease_event where at < %s - :retention_us * interval '1 microsecond'"
+                          """
+                          with t as (select %s - :retention_us * interval '1 microsecond' as cutoff)
+                          delete from lease_event e using t
+                           where e.at < t.cutoff
+                             and e.id < coalesce((select k.id from lease_event k
+                                                   where k.at >= t.cutoff order by k.id limit 1),
+                                                 9223372036854775807)
+                          """
                               .formatted(NOW)))
                   .bind("retention_us", micros(eventRetention))
                   .execute();

@@ -109,6 +109,45 @@ public final class LeaseService {
   }
 
   /**
+   * The newest {@code :limit} events of the view {@code lease_event_log}, read without expanding
+   * the whole log. A row of {@code lease_event} that ends a holding whose claim has no row of its
+   * own carries that claim ({@code held_since}); the claim's id, its token, is smaller than the
+   * row's, so the newest events are among the newest rows, their claims, and the claims of leases
+   * held now.
+   */
+  private static final String EVENTS =
+      """
+      with r as (
+        select * from lease_event
+         where cast(:resource as text) is null or resource = :resource
+         order by id desc limit :limit
+      ),
+      h as (
+        select * from lease
+         where owner_id is not null and not claim_logged
+           and (cast(:resource as text) is null or resource = :resource)
+         order by token desc limit :limit
+      )
+      select * from (
+        select id, at, resource, lane, kind, owner_id, token,
+               previous_owner_id, previous_token, detail
+          from r
+        union all
+        select case when kind = 'released' then token else previous_token end,
+               held_since, resource, lane, 'claimed',
+               case when kind = 'released' then owner_id else previous_owner_id end,
+               case when kind = 'released' then token else previous_token end,
+               null, null, null
+          from r where held_since is not null
+        union all
+        select token, claimed_at, resource, lane, 'claimed', owner_id, token, null, null, null
+          from h
+      ) e
+       order by id desc
+       limit :limit
+      """;
+
+  /**
    * The newest {@code limit} (1–{@value Inputs#MAX_EVENT_LIMIT}) lease events, newest first,
    * optionally of one resource.
    */
@@ -128,13 +167,7 @@ public final class LeaseService {
         () ->
             jdbi.withHandle(
                 h ->
-                    h.createQuery(
-                            """
-                            select * from lease_event
-                             where cast(:resource as text) is null or resource = :resource
-                             order by id desc
-                             limit :limit
-                            """)
+                    h.createQuery(EVENTS)
                         .bind("resource", filter.orElse(null))
                         .bind("limit", checkedLimit)
                         .map(

@@ -133,7 +133,7 @@ class LeaseChaosTest {
     long reclaims =
         jdbi.withHandle(
             h ->
-                h.select("select count(*) from lease_event where kind = 'reclaimed'")
+                h.select("select count(*) from lease_event_log where kind = 'reclaimed'")
                     .mapTo(Long.class)
                     .one());
     long passes =
@@ -145,7 +145,7 @@ class LeaseChaosTest {
     long refused =
         jdbi.withHandle(
             h ->
-                h.select("select count(*) from lease_event where kind = 'lost'")
+                h.select("select count(*) from lease_event_log where kind = 'lost'")
                     .mapTo(Long.class)
                     .one());
     System.out.printf(
@@ -224,7 +224,7 @@ class LeaseChaosTest {
                                    max(token) over (partition by resource order by id
                                                     rows between unbounded preceding
                                                              and 1 preceding) as earlier
-                              from lease_event where kind in ('claimed', 'reclaimed')) e
+                              from lease_event_log where kind in ('claimed', 'reclaimed')) e
                      where token <= earlier
                     """)
                 .mapTo(String.class)

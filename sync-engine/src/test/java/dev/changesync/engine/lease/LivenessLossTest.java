@@ -82,7 +82,7 @@ class LivenessLossTest {
     await().atMost(30, SECONDS).until(() -> claims(victim) >= 20 && claims(survivor) >= 20);
 
     long killedPid = livenessPid(victim).orElseThrow();
-    long eventsBefore = one("select coalesce(max(id), 0) from lease_event", Long.class);
+    long eventsBefore = one("select coalesce(max(id), 0) from lease_event_log", Long.class);
     jdbi.useHandle(h -> h.execute("select pg_terminate_backend(?)", (int) killedPid));
     long killedAt = System.nanoTime();
 
@@ -92,7 +92,7 @@ class LivenessLossTest {
         .pollInterval(Duration.ofMillis(20))
         .until(() -> livenessPid(victim).filter(pid -> pid != killedPid).isPresent());
     Duration retakenWithin = Duration.ofNanos(System.nanoTime() - killedAt);
-    long retakenAfter = one("select coalesce(max(id), 0) from lease_event", Long.class);
+    long retakenAfter = one("select coalesce(max(id), 0) from lease_event_log", Long.class);
     // ... and goes on claiming, as the survivor does.
     await()
         .atMost(30, SECONDS)
@@ -108,8 +108,8 @@ class LivenessLossTest {
                         """
                         select e.resource, e.lane, e.owner_id, e.previous_owner_id,
                                extract(epoch from e.at - p.at) * 1000 as previous_age_ms
-                          from lease_event e
-                          join lease_event p on p.resource = e.resource and p.lane = e.lane
+                          from lease_event_log e
+                          join lease_event_log p on p.resource = e.resource and p.lane = e.lane
                                             and p.token = e.previous_token
                                             and p.kind in ('claimed', 'reclaimed')
                          where e.kind = 'reclaimed' and e.id > :since
@@ -171,7 +171,7 @@ class LivenessLossTest {
     return jdbi.withHandle(
         h ->
             h.createQuery(
-                    "select count(*) from lease_event where kind in ('claimed', 'reclaimed')"
+                    "select count(*) from lease_event_log where kind in ('claimed', 'reclaimed')"
                         + " and owner_id = :owner and id > :since")
                 .bind("owner", worker.owner.toString())
                 .bind("since", eventId)

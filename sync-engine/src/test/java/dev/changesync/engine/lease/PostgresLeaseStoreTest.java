@@ -87,7 +87,7 @@ class PostgresLeaseStoreTest {
         h ->
             h.createQuery(
                     "select kind, resource, lane, owner_id, token, previous_owner_id,"
-                        + " previous_token, detail from lease_event order by id")
+                        + " previous_token, detail from lease_event_log order by id")
                 .mapToMap()
                 .list());
   }
@@ -204,7 +204,7 @@ class PostgresLeaseStoreTest {
     long claimedEvents =
         jdbi.withHandle(
             h ->
-                h.createQuery("select count(*) from lease_event where kind = 'claimed'")
+                h.createQuery("select count(*) from lease_event_log where kind = 'claimed'")
                     .mapTo(Long.class)
                     .one());
     assertThat(claimedEvents).isEqualTo(rounds);
@@ -546,12 +546,40 @@ class PostgresLeaseStoreTest {
             "claimed", "recovered");
 
     PostgresLeaseStore capped = PostgresLeaseStore.builder(db.dataSource()).clock(clock).eventCap(3).build();
-    assertThat(capped.pruneEvents()).isEqualTo(5);
+    // Five rows: the reclaim, the loss, the release, the manual release and the recovery; the
+    // claims of free leases ride on the rows that ended their holdings.
+    long rows =
+        jdbi.withHandle(
+            h -> h.createQuery("select count(*) from lease_event").mapTo(Long.class).one());
+    assertThat(rows).isEqualTo(5);
+    assertThat(capped.pruneEvents()).isEqualTo(2);
     assertThat(events()).extracting(e -> e.get("kind"))
-        .containsExactly("manually_released", "claimed", "recovered");
+        .containsExactly("released", "claimed", "manually_released", "claimed", "recovered");
     clock.advance(PostgresLeaseStore.DEFAULT_EVENT_RETENTION.plusSeconds(1));
     assertThat(store.pruneEvents()).isEqualTo(3);
     assertThat(events()).isEmpty();
+  }
+
+  @Test
+  void pruningByAgeKeepsEveryRowYoungerThanTheRetention() {
+    for (int i = 0; i < 3; i++) {
+      store.release(claim(store, FETCH, ALICE, LONG));
+    }
+    clock.advance(Duration.ofDays(1));
+    for (int i = 0; i < 2; i++) {
+      store.release(claim(store, FETCH, ALICE, LONG));
+    }
+    Lease held = claim(store, BACKFILL, ALICE, LONG);
+    clock.advance(PostgresLeaseStore.DEFAULT_EVENT_RETENTION.minusHours(12));
+
+    assertThat(store.pruneEvents()).as("the three releases a day older").isEqualTo(3);
+    assertThat(events())
+        .extracting(e -> e.get("kind") + " " + e.get("lane"))
+        .containsExactly(
+            "claimed fetch", "released fetch", "claimed fetch", "released fetch",
+            "claimed backfill");
+    assertThat(store.pruneEvents()).isZero();
+    assertThat(store.release(held)).isTrue();
   }
 
   // --- durability ------------------------------------------------------------------------------

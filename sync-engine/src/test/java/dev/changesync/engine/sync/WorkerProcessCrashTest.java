@@ -112,7 +112,7 @@ class WorkerProcessCrashTest {
     assertThat(resumed.detail()).contains("complete");
     assertThat(
             fx.one(
-                "select kind from lease_event where resource = '"
+                "select kind from lease_event_log where resource = '"
                     + Lanes.resource(id)
                     + "' and lane = 'backfill' order by id desc offset 1 limit 1",
                 String.class))

@@ -109,7 +109,7 @@ class WorkerTest {
     return jdbi.withHandle(
         h ->
             h.createQuery(
-                    "select id, at, resource, lane, kind, owner_id, token from lease_event order by id")
+                    "select id, at, resource, lane, kind, owner_id, token from lease_event_log order by id")
                 .map(
                     (rs, ctx) ->
                         new Event(
