@@ -12,10 +12,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -61,6 +63,15 @@ public final class LivenessSession implements AutoCloseable {
   /** How often the watcher asks {@code pg_locks} whether it still holds the lock. */
   static final Duration CHECK_EVERY = Duration.ofSeconds(10);
 
+  /** How often the watcher looks for peers' locks gone, while anyone {@link #watchPeers}. */
+  static final Duration PEERS_EVERY = Duration.ofMillis(100);
+
+  /** Session-level advisory locks (two-int form, as pg_try_advisory_lock(bigint) takes them). */
+  private static final String PEER_LOCKS =
+      "select (classid::bigint << 32) | objid::bigint from pg_locks"
+          + " where locktype = 'advisory' and granted and objsubid = 1"
+          + " and database = (select oid from pg_database where datname = current_database())";
+
   /** How long one wait for notifications lasts; it bounds how long {@link #close()} takes. */
   private static final int WAIT_MILLIS = 100;
 
@@ -79,7 +90,8 @@ public final class LivenessSession implements AutoCloseable {
   private final DataSource dataSource;
   private final OwnerId owner;
   private final long key;
-  private final Map<String, Consumer<String>> channels = new ConcurrentHashMap<>();
+  private final Map<String, List<Consumer<String>>> channels = new ConcurrentHashMap<>();
+  private final List<Runnable> peerWatchers = new CopyOnWriteArrayList<>();
   private final CountDownLatch closing = new CountDownLatch(1);
   private final Thread watcher;
   private volatile boolean held;
@@ -164,7 +176,7 @@ public final class LivenessSession implements AutoCloseable {
    * logged and ignored. The {@code LISTEN} takes effect within about 100 ms and again on every new
    * connection; notifications sent before, or while the connection is being replaced, are missed.
    */
-  public void listen(String channel, Consumer<String> onNotification) {
+  public Subscription listen(String channel, Consumer<String> onNotification) {
     requireNonNull(channel, "channel");
     requireNonNull(onNotification, "onNotification");
     if (!CHANNEL.matcher(channel).matches()) {
@@ -173,9 +185,30 @@ public final class LivenessSession implements AutoCloseable {
               + channel
               + "'");
     }
-    if (channels.putIfAbsent(channel, onNotification) != null) {
-      throw new IllegalStateException("channel " + channel + " is already listened on");
-    }
+    List<Consumer<String>> handlers =
+        channels.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>());
+    handlers.add(onNotification);
+    return () -> handlers.remove(onNotification);
+  }
+
+  /**
+   * Calls {@code onPeerGone} on the session's thread whenever a session-level advisory lock that
+   * was held in this database is seen gone — a peer's liveness lock when its process died or
+   * stopped, found within about {@link #PEERS_EVERY} by asking {@code pg_locks}, with no
+   * query per peer. A hint, like a notification: some false alarms (any advisory lock) and no
+   * promise while the connection is being replaced.
+   */
+  public Subscription watchPeers(Runnable onPeerGone) {
+    requireNonNull(onPeerGone, "onPeerGone");
+    peerWatchers.add(onPeerGone);
+    return () -> peerWatchers.remove(onPeerGone);
+  }
+
+  /** Ends a {@link #listen} or {@link #watchPeers} subscription. */
+  @FunctionalInterface
+  public interface Subscription extends AutoCloseable {
+    @Override
+    void close();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -186,6 +219,8 @@ public final class LivenessSession implements AutoCloseable {
     Duration retryAfter = Duration.ZERO;
     long lostAt = 0;
     long checkedAt = System.nanoTime();
+    Set<Long> peers = null; // the advisory locks seen at the last peer check; null: none yet
+    long peersCheckedAt = 0;
     while (closing.getCount() > 0) {
       try {
         if (!held) {
@@ -202,6 +237,7 @@ public final class LivenessSession implements AutoCloseable {
           }
           listening.clear();
           listenToNewChannels();
+          peers = null;
           held = true;
           retryAfter = Duration.ZERO;
           checkedAt = System.nanoTime();
@@ -218,6 +254,12 @@ public final class LivenessSession implements AutoCloseable {
           for (PGNotification notification : notifications) {
             deliver(notification);
           }
+        }
+        if (peerWatchers.isEmpty()) {
+          peers = null;
+        } else if (peers == null || System.nanoTime() - peersCheckedAt >= PEERS_EVERY.toNanos()) {
+          peersCheckedAt = System.nanoTime();
+          peers = checkPeers(peers);
         }
         if (System.nanoTime() - checkedAt >= CHECK_EVERY.toNanos()) {
           checkedAt = System.nanoTime();
@@ -255,15 +297,38 @@ public final class LivenessSession implements AutoCloseable {
   }
 
   private void deliver(PGNotification notification) {
-    Consumer<String> handler = channels.get(notification.getName());
-    if (handler == null) {
-      return;
+    for (Consumer<String> handler :
+        channels.getOrDefault(notification.getName(), List.of())) {
+      try {
+        handler.accept(notification.getParameter());
+      } catch (RuntimeException e) {
+        log.warn("handling a notification on channel {} failed", notification.getName(), e);
+      }
     }
-    try {
-      handler.accept(notification.getParameter());
-    } catch (RuntimeException e) {
-      log.warn("handling a notification on channel {} failed", notification.getName(), e);
+  }
+
+  /**
+   * Asks {@code pg_locks} which session-level advisory locks are held in this database and tells
+   * the peer watchers when one seen last time is gone. Returns what it saw.
+   */
+  private Set<Long> checkPeers(Set<Long> seen) throws SQLException {
+    Set<Long> now = new HashSet<>();
+    try (PreparedStatement statement = connection.prepareStatement(PEER_LOCKS);
+        ResultSet rs = statement.executeQuery()) {
+      while (rs.next()) {
+        now.add(rs.getLong(1));
+      }
     }
+    if (seen != null && !now.containsAll(seen)) {
+      for (Runnable watcher : peerWatchers) {
+        try {
+          watcher.run();
+        } catch (RuntimeException e) {
+          log.warn("a peer watcher of {} failed", owner, e);
+        }
+      }
+    }
+    return now;
   }
 
   private void listenToNewChannels() throws SQLException {

@@ -1098,6 +1098,38 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     return jdbi.withHandle(time::now);
   }
 
+  /** The grace of {@link Builder#ownerGoneAfter}. */
+  public Duration ownerGoneAfter() {
+    return ownerGoneAfter;
+  }
+
+  /**
+   * How long until the next lease held by someone other than {@code self} goes stale, if one will:
+   * the earliest {@code stale_at} still ahead, on the store's clock. A lease whose holder keeps
+   * renewing it is renewed before then; one whose holder died or hung goes stale at that instant.
+   * One pass over the lease table (one row per repository and lane).
+   */
+  public Optional<Duration> untilNextStale(OwnerId self) {
+    requireNonNull(self, "self");
+    return jdbi.withHandle(
+        h ->
+            bindNow(
+                    h.createQuery(
+                        """
+                        with t as (select %s as now)
+                        select (extract(epoch from min(l.stale_at) - t.now) * 1000000)::bigint
+                          from lease l, t
+                         where l.owner_id is not null and l.owner_id <> :self
+                           and l.stale_at > t.now
+                         group by t.now
+                        """
+                            .formatted(NOW)))
+                .bind("self", self.toString())
+                .mapTo(Long.class)
+                .findOne()
+                .map(us -> Duration.of(us, ChronoUnit.MICROS)));
+  }
+
 
   /**
    * Deletes lease events older than the retention and beyond the cap (oldest first). Returns how

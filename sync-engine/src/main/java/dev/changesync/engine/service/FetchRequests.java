@@ -1,12 +1,15 @@
 package dev.changesync.engine.service;
 
 import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.repo.Lanes;
+import dev.changesync.engine.repo.WorkSignal;
 import org.jdbi.v3.core.Handle;
 
 /**
  * Marking a repository dirty — a fetch request. Every request sets {@code dirty}, keeps the first
  * {@code dirty_since}, increments {@code fetch_request_seq} (so that a fetch pass that started
- * before it does not clear the flag) and records {@code last_requested_fetch_at}.
+ * before it does not clear the flag) and records {@code last_requested_fetch_at}; idle workers are
+ * woken when the transaction commits ({@link WorkSignal}).
  */
 final class FetchRequests {
 
@@ -25,6 +28,10 @@ final class FetchRequests {
 
   /** Marks repository {@code repositoryId} dirty; returns false when it has no sync state. */
   static boolean markDirty(Handle h, DbTime time, long repositoryId) {
-    return time.bind(h.createUpdate(MARK_DIRTY)).bind("id", repositoryId).execute() == 1;
+    boolean marked = time.bind(h.createUpdate(MARK_DIRTY)).bind("id", repositoryId).execute() == 1;
+    if (marked) {
+      WorkSignal.send(h, Lanes.FETCH);
+    }
+    return marked;
   }
 }

@@ -8,6 +8,7 @@ import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.repo.Lanes;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.engine.repo.Repositories;
+import dev.changesync.engine.repo.WorkSignal;
 import dev.changesync.lease.Lease;
 import dev.changesync.lease.LeaseKey;
 import dev.changesync.lease.LeaseState;
@@ -18,9 +19,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Lease diagnostics and operations: the leases and their state, the audit log, the workers, manual
@@ -28,6 +32,8 @@ import org.jdbi.v3.core.Jdbi;
  * clock in production — the same one that decides whether a lease is HELD.
  */
 public final class LeaseService {
+
+  private static final Logger log = LoggerFactory.getLogger(LeaseService.class);
 
   private final PostgresLeaseStore store;
   private final Jdbi jdbi;
@@ -230,6 +236,7 @@ public final class LeaseService {
     Lease released =
         Database.call(() -> store.releaseManually(key, actor))
             .orElseThrow(() -> new NotFoundException("lease " + key + " is not held by anyone"));
+    signal(List.of(key.lane()));
     return new ReleasedLease(
         key.resource(),
         key.lane(),
@@ -247,6 +254,7 @@ public final class LeaseService {
    */
   public RecoveryResult recover() {
     RecoveryReport report = Database.call(() -> store.recover(recoverAs));
+    signal(report.countsByLane().keySet());
     return new RecoveryResult(
         report.recoveredBy().toString(),
         report.total(),
@@ -261,6 +269,18 @@ public final class LeaseService {
                         f.lease().token(),
                         f.reason().name()))
             .toList());
+  }
+
+  /** Wakes idle workers for the work of {@code lanes} that a lease just freed; best effort. */
+  private void signal(Collection<String> lanes) {
+    if (lanes.isEmpty()) {
+      return;
+    }
+    try {
+      jdbi.useHandle(h -> lanes.forEach(lane -> WorkSignal.send(h, lane)));
+    } catch (RuntimeException e) {
+      log.debug("could not wake idle workers; they find the freed work at their next poll", e);
+    }
   }
 
   /**

@@ -10,8 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.changesync.engine.config.Secret;
 import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.repo.Lanes;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.engine.repo.Repositories;
+import dev.changesync.engine.repo.WorkSignal;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -371,6 +373,7 @@ public final class WebhookIntake {
         .bind("number", d.number().orElseThrow())
         .bind("action", d.action().orElse(null))
         .execute();
+    WorkSignal.send(h, Lanes.REFRESH);
     boolean dirty = d.action().map(DIRTYING_ACTIONS::contains).orElse(false);
     if (dirty) {
       FetchRequests.markDirty(h, time, id);

@@ -13,6 +13,7 @@ import dev.changesync.engine.lease.LivenessSession;
 import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.repo.Lanes;
+import dev.changesync.engine.repo.WorkSignal;
 import dev.changesync.lease.Cancellation;
 import dev.changesync.lease.ClaimResult;
 import dev.changesync.lease.Completion;
@@ -27,8 +28,9 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,9 +49,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Lifecycle.</b> {@link #start()} registers the worker in the {@code worker} table (host,
  * pid, version, liveness key), runs the lease recovery pass, and starts {@link
  * SyncSettings#workerThreads()} loops ({@code changesync-worker-1}, ...) that each poll for work,
- * run at most one pass at a time, and wait {@link SyncSettings#pollEvery()} when there was
- * nothing to do. A maintenance thread records that the worker is alive and prunes the lease event
- * log. {@link #stop(Duration)} stops claiming, lets running passes finish within the grace
+ * run at most one pass at a time, and wait up to {@link SyncSettings#pollEvery()} when there was
+ * nothing to do. Idle loops are woken sooner ({@link WakeUps}) when work may have become
+ * claimable: a {@link WorkSignal} (a fetch request, a webhook hint after its debounce, a pass
+ * ended, a lease released by hand or recovered), a peer's liveness lock gone (after the store's
+ * grace), or a lease of another worker about to go stale. A maintenance thread records that the
+ * worker is alive, looks for the next stale-at, and prunes the lease event log. {@link #stop(Duration)} stops claiming, lets running passes finish within the grace
  * period, then cancels them (each pass stops at its next checkpoint and is interrupted); every
  * pass releases its lease when it ends, and the worker is marked stopped.
  *
@@ -76,6 +81,12 @@ public final class Worker implements AutoCloseable {
 
   /** How often a running worker prunes the lease event log. */
   static final Duration PRUNE_EVERY = Duration.ofHours(1);
+
+  /**
+   * How long after a wake-up's instant the loops look for work: a peer's lease is reclaimable
+   * once the liveness grace has passed on the database's clock, a stale one once stale-after has.
+   */
+  static final Duration WAKE_MARGIN = Duration.ofMillis(50);
 
   /** How long a forced stop waits for cancelled passes to return. */
   static final Duration FORCED_STOP_WAIT = Duration.ofSeconds(10);
@@ -109,7 +120,8 @@ public final class Worker implements AutoCloseable {
   private ScheduledExecutorService maintenance; // guarded by lifecycle
   private volatile boolean stopping;
   private volatile boolean forceStop;
-  private final CountDownLatch wake = new CountDownLatch(1);
+  private final WakeUps wakeUps;
+  private final List<LivenessSession.Subscription> subscriptions = new ArrayList<>();
 
   private Worker(Builder b) {
     this.store = b.store;
@@ -124,6 +136,7 @@ public final class Worker implements AutoCloseable {
     this.housekeeping = b.housekeeping;
     this.version = b.version;
     this.ticker = b.ticker;
+    this.wakeUps = new WakeUps(b.ticker);
     DbTime time = b.clock == null ? DbTime.database() : DbTime.injected(b.clock);
     this.registry =
         b.clock == null
@@ -258,8 +271,18 @@ public final class Worker implements AutoCloseable {
               version,
               liveness == null ? Optional.empty() : Optional.of(liveness.key())));
       RecoveryReport report = store.recover(owner);
+      if (liveness != null) {
+        subscriptions.add(liveness.listen(WorkSignal.CHANNEL, this::workSignalled));
+        subscriptions.add(
+            liveness.watchPeers(() -> wakeUps.after(store.ownerGoneAfter().plus(WAKE_MARGIN))));
+      }
       maintenance =
           Executors.newSingleThreadScheduledExecutor(threads("changesync-maintenance", true));
+      maintenance.scheduleWithFixedDelay(
+          this::watchStale,
+          0,
+          settings.pollEvery().toMillis(),
+          TimeUnit.MILLISECONDS);
       maintenance.scheduleWithFixedDelay(
           this::touch, TOUCH_EVERY.toMillis(), TOUCH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
       maintenance.scheduleWithFixedDelay(
@@ -319,13 +342,19 @@ public final class Worker implements AutoCloseable {
                       case REFRESH -> refresh.run(pass);
                       case BACKFILL -> backfill.run(pass);
                     });
-                return h -> state.succeeded(h, lane, repositoryId);
+                return h -> {
+                  state.succeeded(h, lane, repositoryId);
+                  WorkSignal.send(h, lane.leaseLane());
+                };
               }
 
               @Override
               public Completion<Handle> onFailure(Throwable cause) {
                 if (forceStop || cause instanceof Pass.WorkerStoppingException) {
-                  return h -> state.interrupted(h, lane, repositoryId);
+                  return h -> {
+                    state.interrupted(h, lane, repositoryId);
+                    WorkSignal.send(h, lane.leaseLane()); // another worker may go on with it
+                  };
                 }
                 // Short and user-facing; the cause itself is logged below.
                 String error = Failure.classify(cause).message();
@@ -363,6 +392,7 @@ public final class Worker implements AutoCloseable {
   private void loop() {
     while (!stopping) {
       boolean worked = false;
+      long mark = wakeUps.mark();
       try {
         worked = runOnce().isPresent();
       } catch (VirtualMachineError e) {
@@ -376,12 +406,38 @@ public final class Worker implements AutoCloseable {
       }
       if (!worked && !stopping) {
         try {
-          wake.await(settings.pollEvery().toNanos(), TimeUnit.NANOSECONDS);
+          wakeUps.await(mark, settings.pollEvery());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return;
         }
       }
+    }
+  }
+
+  /**
+   * A {@link WorkSignal}: work of a lane may be claimable now. A webhook hint's refresh is due
+   * only once the debounce has passed, so that lane wakes the loops then as well.
+   */
+  private void workSignalled(String lane) {
+    wakeUps.now();
+    if (Lanes.REFRESH.equals(lane)) {
+      wakeUps.after(settings.webhookDebounce().plus(WAKE_MARGIN));
+    }
+  }
+
+  /**
+   * Wakes the loops when the next lease held by another worker goes stale before the next look,
+   * so that a hung or dead holder's work moves on at stale-after, not at the next poll after it.
+   */
+  private void watchStale() {
+    try {
+      store
+          .untilNextStale(owner)
+          .filter(d -> d.compareTo(settings.pollEvery()) <= 0)
+          .ifPresent(d -> wakeUps.after(d.plus(WAKE_MARGIN)));
+    } catch (RuntimeException e) {
+      log.debug("could not read when the next lease goes stale", e);
     }
   }
 
@@ -412,7 +468,7 @@ public final class Worker implements AutoCloseable {
    */
   public void stopClaiming() {
     stopping = true;
-    wake.countDown();
+    wakeUps.close();
   }
 
   /**
@@ -458,6 +514,8 @@ public final class Worker implements AutoCloseable {
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+      subscriptions.forEach(LivenessSession.Subscription::close);
+      subscriptions.clear();
       if (maintenance != null) {
         MoreExecutors.shutdownAndAwaitTermination(maintenance, Duration.ofSeconds(5));
       }

@@ -168,15 +168,46 @@ class LivenessSessionTest {
   }
 
   @Test
-  void aChannelMustBeAnIdentifierAndIsListenedOnOnce() {
+  void aChannelMustBeAnIdentifierAndEverySubscriberGetsItsNotificationsUntilItUnsubscribes() {
     LivenessSession session = open(ALICE);
     assertThatThrownBy(() -> session.listen("wake up; drop table lease", p -> {}))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'wake up; drop table lease'");
-    session.listen("changesync_work", p -> {});
-    assertThatThrownBy(() -> session.listen("changesync_work", p -> {}))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("changesync_work");
+    List<String> first = new CopyOnWriteArrayList<>();
+    List<String> second = new CopyOnWriteArrayList<>();
+    LivenessSession.Subscription firstSubscription = session.listen("changesync_work", first::add);
+    session.listen("changesync_work", second::add);
+    await()
+        .atMost(5, SECONDS)
+        .untilAsserted(
+            () -> {
+              notify("changesync_work", "one");
+              assertThat(first).contains("one");
+              assertThat(second).contains("one");
+            });
+
+    firstSubscription.close();
+    await()
+        .atMost(5, SECONDS)
+        .untilAsserted(
+            () -> {
+              notify("changesync_work", "two");
+              assertThat(second).contains("two");
+            });
+    assertThat(first).doesNotContain("two");
+  }
+
+  @Test
+  void aPeerWatcherHearsOfAPeersLivenessLockGone() {
+    LivenessSession session = open(ALICE);
+    LivenessSession peer = open(BOB);
+    List<Long> gone = new CopyOnWriteArrayList<>();
+    session.watchPeers(() -> gone.add(System.nanoTime()));
+    await().during(Duration.ofMillis(500)).atMost(5, SECONDS).until(gone::isEmpty);
+
+    peer.close(); // its lock goes, as when its process dies and its connection closes
+
+    await().atMost(5, SECONDS).until(() -> !gone.isEmpty());
   }
 
   @Test
