@@ -125,7 +125,8 @@ public final class LeaseRunner<W> {
 
   /**
    * Claims {@code key} and, when granted, runs {@code work} under the new lease. Trust starts at
-   * the start of the claim call. Returns empty, having run nothing, when the lease is held.
+   * the start of the claim call. Returns empty, having run nothing, when the lease is not granted
+   * (held by another owner, or {@link ClaimResult.Unavailable}).
    */
   public Optional<RunOutcome> claimAndRun(
       LeaseKey key, OwnerId owner, LeasePolicy policy, LeaseWork<W> work) {
@@ -143,9 +144,28 @@ public final class LeaseRunner<W> {
    * measured from now; use {@link #claimAndRun} to measure it from the claim itself.
    */
   public RunOutcome run(Lease lease, LeaseWork<W> work) {
+    return run(lease, trustStart(), work);
+  }
+
+  /**
+   * A reading of the runner's clock to take just before a claim call made outside the runner
+   * (claim-next, say), and to pass to {@link #run(Lease, long, LeaseWork)} with the lease it
+   * granted, so that trust starts when the claim started: a claim that took long never extends
+   * it.
+   */
+  public long trustStart() {
+    return ticker.read();
+  }
+
+  /**
+   * Runs {@code work} under {@code lease}, which a claim that started at {@code trustStart} (a
+   * {@link #trustStart()} reading) has just granted. If stale-after has already passed since then,
+   * the work does not run and the outcome is {@link RunOutcome.Lost}.
+   */
+  public RunOutcome run(Lease lease, long trustStart, LeaseWork<W> work) {
     requireNonNull(lease, "lease");
     requireNonNull(work, "work");
-    return new Run(lease, ticker.read(), work).execute();
+    return new Run(lease, trustStart, work).execute();
   }
 
   /** The state of one run; its fields are shared between the work thread and the scheduler. */

@@ -418,6 +418,30 @@ class LeaseRunnerTest {
   }
 
   @Test
+  void aClaimMadeOutsideTheRunnerStartsTrustWhenItStarted() {
+    LeaseRunner<Lease> runner = runner(store);
+    long trustStart = runner.trustStart();
+    Lease lease = ((ClaimResult.Granted) store.claim(KEY, OWNER, POLICY)).lease();
+    scheduler.advance(POLICY.staleAfter()); // claim-next's answer took stale-after to come back
+    AtomicBoolean ran = new AtomicBoolean();
+
+    RunOutcome outcome =
+        runner.run(
+            lease,
+            trustStart,
+            (held, cancellation) -> {
+              ran.set(true);
+              return Completion.none();
+            });
+
+    assertThat(ran).as("work ran on an untrusted lease").isFalse();
+    assertThat(outcome)
+        .isInstanceOfSatisfying(
+            RunOutcome.Lost.class,
+            lost -> assertThat(lost.reason()).isEqualTo(LossReason.NO_HEARTBEAT));
+  }
+
+  @Test
   void workDoesNotStartWhenTheClaimItselfTookStaleAfter() throws Exception {
     LeaseStore<Lease> verySlowClaim =
         new ForwardingLeaseStore<>(store) {

@@ -19,7 +19,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *       queues here, never in front of a worker's claim or heartbeat.
  *   <li>{@code changesync-worker} (workers only): one connection per worker thread and {@value
  *       #WORKER_SUPPORT_CONNECTIONS} for the worker's maintenance — claims, passes and their guarded
- *       writes, releases, recovery.
+ *       writes, releases, recovery — with the guards of {@link #workerGuards}: a worker frozen
+ *       inside a transaction loses it before its lease could be reclaimed.
  *   <li>{@code changesync-heartbeat} (workers only): one connection per worker thread, all kept
  *       open, used by heartbeats alone. Each has a statement timeout of half of stale-after (a
  *       heartbeat stuck on a row lock gives up) and a socket timeout below stale-after (so does one
@@ -39,6 +40,13 @@ final class OwnedPools implements AutoCloseable {
 
   /** Connections of the worker pool beside one per worker thread: maintenance and recovery. */
   static final int WORKER_SUPPORT_CONNECTIONS = 2;
+
+  /**
+   * The liveness connection's socket timeout: above the session's own checks (it waits 100 ms at
+   * a time for notifications and asks the server every 100 ms to 10 s), below the time a dead
+   * server would otherwise take to be noticed (TCP retransmission, about 15 minutes).
+   */
+  static final int LIVENESS_SOCKET_TIMEOUT_SECONDS = 30;
 
   /** How long a pool waits for a free connection before the caller gets an error. */
   static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(5);
@@ -63,9 +71,12 @@ final class OwnedPools implements AutoCloseable {
       this.heartbeats = null;
     } else {
       int threads = workerSettings.workerThreads();
-      this.workers =
-          pool("changesync-worker", threads + WORKER_SUPPORT_CONNECTIONS, CONNECTION_TIMEOUT);
       LeasePolicy policy = workerSettings.leasePolicy();
+      HikariConfig workerConfig =
+          config("changesync-worker", threads + WORKER_SUPPORT_CONNECTIONS, CONNECTION_TIMEOUT);
+      workerConfig.setMinimumIdle(Math.min(2, threads + WORKER_SUPPORT_CONNECTIONS));
+      workerConfig.setConnectionInitSql(workerGuards(policy));
+      this.workers = new HikariDataSource(workerConfig);
       Duration statementTimeout = heartbeatStatementTimeout(policy);
       HikariConfig config =
           config("changesync-heartbeat", threads, heartbeatConnectionTimeout(policy));
@@ -113,7 +124,20 @@ final class OwnedPools implements AutoCloseable {
     }
     // A half-open connection must not hold the lock (or hide its loss) for hours.
     ds.setTcpKeepAlive(true);
+    ds.setSocketTimeout(LIVENESS_SOCKET_TIMEOUT_SECONDS);
     return ds;
+  }
+
+  /**
+   * The worker pool's guards, both half of stale-after: {@code idle_in_transaction_session_timeout}
+   * ends the session of a worker frozen inside a transaction (a paused VM, a SIGSTOP, a long GC)
+   * so that the lease row lock its guarded write holds is gone before the lease goes stale and can
+   * be reclaimed on time; {@code lock_timeout} bounds how long any statement of a worker waits for
+   * a row lock.
+   */
+  static String workerGuards(LeasePolicy policy) {
+    long millis = Math.max(1, policy.staleAfter().dividedBy(2).toMillis());
+    return "set idle_in_transaction_session_timeout = " + millis + "; set lock_timeout = " + millis;
   }
 
   /** Half of stale-after: a heartbeat waiting longer than that gives up and tries again. */

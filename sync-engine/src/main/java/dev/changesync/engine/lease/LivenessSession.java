@@ -72,6 +72,18 @@ public final class LivenessSession implements AutoCloseable {
           + " where locktype = 'advisory' and granted and objsubid = 1"
           + " and database = (select oid from pg_database where datname = current_database())";
 
+  /**
+   * TCP keepalives of the server's end of the liveness connection: when a worker's host vanishes
+   * (a crash, a partition), the server drops the session — and so the liveness lock — after about
+   * {@value #SERVER_KEEPALIVE_BOUND_SECONDS} s of silence, not the operating system's default of
+   * two hours. No effect on a Unix-socket connection, whose end the kernel reports at once.
+   */
+  private static final String SERVER_KEEPALIVES =
+      "set tcp_keepalives_idle = 5; set tcp_keepalives_interval = 2; set tcp_keepalives_count = 3";
+
+  /** How long the server takes, at most, to drop a vanished host's liveness session. */
+  public static final int SERVER_KEEPALIVE_BOUND_SECONDS = 5 + 2 * 3;
+
   /** How long one wait for notifications lasts; it bounds how long {@link #close()} takes. */
   private static final int WAIT_MILLIS = 100;
 
@@ -348,6 +360,9 @@ public final class LivenessSession implements AutoCloseable {
     Connection c = dataSource.getConnection();
     try {
       c.setAutoCommit(true);
+      try (Statement statement = c.createStatement()) {
+        statement.execute(SERVER_KEEPALIVES);
+      }
       return c;
     } catch (SQLException e) {
       c.close();

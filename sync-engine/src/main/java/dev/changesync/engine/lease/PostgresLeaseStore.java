@@ -36,6 +36,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -481,8 +482,19 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
         }
       }
     }
-    Optional<ClaimRow> row =
-        jdbc.queryFirst(CLAIM_STATEMENT, params, PostgresLeaseStore::claimRow);
+    Optional<ClaimRow> row;
+    try {
+      row = jdbc.queryFirst(CLAIM_STATEMENT, params, PostgresLeaseStore::claimRow);
+    } catch (UnableToExecuteStatementException e) {
+      if (!isLockTimeout(e)) {
+        throw e;
+      }
+      // The row is locked past the pool's lock_timeout: its holder is writing under the lease.
+      return find(key)
+          .<ClaimResult>map(ClaimResult.Held::new)
+          .orElseGet(
+              () -> new ClaimResult.Unavailable("the lease row of " + key + " stayed locked"));
+    }
     if (row.isEmpty()) {
       // Another claimer inserted the row after this statement's snapshot and holds it.
       return find(key)
@@ -504,6 +516,11 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
         new ClaimResult.Granted(claimed.lease().orElseThrow(), claimed.previous());
     fireGranted(granted);
     return granted;
+  }
+
+  /** Whether {@code e} is PostgreSQL's {@code lock_not_available}: a lock_timeout ran out. */
+  private static boolean isLockTimeout(UnableToExecuteStatementException e) {
+    return e.getCause() instanceof SQLException sql && "55P03".equals(sql.getSQLState());
   }
 
   /**

@@ -313,17 +313,18 @@ public final class Worker implements AutoCloseable {
       if (stopping) {
         return Optional.empty();
       }
+      long trustStart = runner.trustStart();
       Optional<ClaimResult.Granted> granted =
           store.claimNext(
               kind.lane().leaseLane(), owner, settings.leasePolicy(), picker.candidates(kind));
       if (granted.isPresent()) {
-        return Optional.of(run(kind, granted.get().lease()));
+        return Optional.of(run(kind, granted.get().lease(), trustStart));
       }
     }
     return Optional.empty();
   }
 
-  private PassResult run(WorkKind kind, Lease lease) {
+  private PassResult run(WorkKind kind, Lease lease, long trustStart) {
     Lane lane = kind.lane();
     long repositoryId = Lanes.repositoryId(lease.key().resource());
     listener.passStarted(kind, repositoryId);
@@ -332,6 +333,7 @@ public final class Worker implements AutoCloseable {
     RunOutcome outcome =
         runner.run(
             lease,
+            trustStart,
             new LeaseWork<Handle>() {
               @Override
               public Completion<Handle> run(Lease held, Cancellation cancellation) {

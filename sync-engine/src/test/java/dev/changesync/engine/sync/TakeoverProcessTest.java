@@ -46,7 +46,27 @@ class TakeoverProcessTest {
   @BeforeEach
   void setUp() throws Exception {
     fx = new SyncFixture(db);
-    liveness = LivenessSession.open(db.dataSource(), OwnerId.newIncarnation("survivor"));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    children.forEach(ChildJvm::kill);
+    if (survivor != null) {
+      survivor.stop(Duration.ofSeconds(5));
+    }
+    if (liveness != null) {
+      liveness.close();
+    }
+    fx.close();
+  }
+
+  /** The idle worker, with shipped defaults, with or without liveness. */
+  private void startSurvivor(boolean withLiveness) {
+    assertThat(SyncSettings.defaults().pollEvery()).isEqualTo(Duration.ofSeconds(5));
+    liveness =
+        withLiveness
+            ? LivenessSession.open(db.dataSource(), OwnerId.newIncarnation("survivor"))
+            : null;
     PostgresLeaseStore store =
         PostgresLeaseStore.builder(db.dataSource()).liveness(liveness).build();
     survivor =
@@ -54,35 +74,42 @@ class TakeoverProcessTest {
             .liveness(liveness)
             .settings(SyncSettings.defaults())
             .build();
+    survivor.start();
   }
 
-  @AfterEach
-  void tearDown() throws Exception {
-    children.forEach(ChildJvm::kill);
-    survivor.stop(Duration.ofSeconds(5));
-    liveness.close();
-    fx.close();
+  @Test
+  void withoutLivenessTheIdleWorkerHoldsAKilledWorkersLeaseWithinASecondOfStaleAfter()
+      throws Exception {
+    startSurvivor(false);
+    LeasePolicy policy = LeasePolicy.defaults();
+    fx.fake.createRepo("acme", "widgets").openPrs(1, PrSpec.files(1));
+    long id = trackNotDueYet("widgets");
+    ChildJvm holder = holder(id, "off", "holder");
+    makeDue(id);
+    // Let a heartbeat or two pass, as a worker that had been holding the lease a while.
+    await().atMost(30, SECONDS).until(() -> heartbeatedSinceClaim(id));
+
+    holder.signal("KILL");
+    long killedAt = System.nanoTime();
+    await()
+        .atMost(policy.staleAfter().plusSeconds(30))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> heldBySurvivor(id));
+    Duration takeover = Duration.ofNanos(System.nanoTime() - killedAt);
+    System.out.printf(
+        "takeover after kill -9 without liveness: %d ms (stale-after %d ms)%n",
+        takeover.toMillis(), policy.staleAfter().toMillis());
+    assertThat(takeover).isLessThanOrEqualTo(policy.staleAfter().plusSeconds(1));
   }
 
   @Test
   void anIdleWorkerWithShippedDefaultsHoldsAKilledWorkersLeaseWithinASecond() throws Exception {
-    assertThat(SyncSettings.defaults().pollEvery()).isEqualTo(Duration.ofSeconds(5));
-    survivor.start();
+    startSurvivor(true);
     List<Duration> takeovers = new ArrayList<>();
     for (int i = 0; i < KILLS; i++) {
       fx.fake.createRepo("acme", "widgets-" + i).openPrs(1, PrSpec.files(1));
       long id = trackNotDueYet("widgets-" + i);
-      ChildJvm holder =
-          ChildJvm.start(
-              LeaseHolderProcess.class,
-              db.jdbcUrl(),
-              Lanes.resource(id),
-              Lanes.FETCH,
-              Long.toString(LeasePolicy.DEFAULT_LEASE_FOR.toMillis()),
-              "on",
-              "holder-" + i);
-      children.add(holder);
-      assertThat(holder.next(Duration.ofSeconds(60))).startsWith("GRANTED ");
+      ChildJvm holder = holder(id, "on", "holder-" + i);
       makeDue(id); // the survivor wakes, finds the lease held and goes back to waiting
 
       holder.signal("KILL");
@@ -105,6 +132,29 @@ class TakeoverProcessTest {
         takeovers.stream().map(d -> d.toMillis() + " ms").toList(),
         p99.toMillis());
     assertThat(p99).isLessThan(Duration.ofSeconds(1));
+  }
+
+  /** A {@link LeaseHolderProcess} holding the fetch lease of repository {@code id}. */
+  private ChildJvm holder(long id, String liveness, String name) throws Exception {
+    ChildJvm holder =
+        ChildJvm.start(
+            LeaseHolderProcess.class,
+            db.jdbcUrl(),
+            Lanes.resource(id),
+            Lanes.FETCH,
+            Long.toString(LeasePolicy.DEFAULT_LEASE_FOR.toMillis()),
+            liveness,
+            name);
+    children.add(holder);
+    assertThat(holder.next(Duration.ofSeconds(60))).startsWith("GRANTED ");
+    return holder;
+  }
+
+  private boolean heartbeatedSinceClaim(long id) {
+    return fx.store
+        .find(Lanes.key(id, Lanes.FETCH))
+        .filter(l -> l.heartbeatAt().isAfter(l.claimedAt()))
+        .isPresent();
   }
 
   /** Tracks acme/NAME with its fetch lane backed off, so that nobody picks it yet. */
