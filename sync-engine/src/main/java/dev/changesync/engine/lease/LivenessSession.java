@@ -135,16 +135,75 @@ public final class LivenessSession implements AutoCloseable {
         throw new IllegalStateException(
             "liveness lock of " + owner + " is already held by another session");
       }
+      session.checkSessionsAreReal();
     } catch (SQLException e) {
       session.closeConnection();
       throw new IllegalStateException("could not take the liveness lock of " + owner, e);
     } catch (RuntimeException e) {
-      session.closeConnection();
+      session.unlockAndClose(); // behind a pooler the lock would outlive the connection
       throw e;
     }
     session.held = true;
     session.watcher.start();
     return session;
+  }
+
+  /** What {@link #open} says when the connections it gets share database sessions. */
+  static final String SHARED_SESSIONS =
+      "liveness needs a database session of its own, but the connections here share sessions"
+          + " (a connection pooler in transaction or statement mode, such as PgBouncer or"
+          + " RDS Proxy?): a session lock proves nothing there, and workers would take live"
+          + " workers' leases. Connect to PostgreSQL directly or through a pooler in session"
+          + " mode, or set CHANGESYNC_LIVENESS=off (dead workers are then found by stale-after)";
+
+  /**
+   * Proves that the lock just taken belongs to a session of this connection's own: a second
+   * connection must not be able to take it too (it can when both are served by one server session,
+   * as behind a transaction-mode pooler), and the lock must be held by the backend this connection
+   * runs its statements on. Throws {@link IllegalStateException} ({@link #SHARED_SESSIONS})
+   * otherwise.
+   */
+  private void checkSessionsAreReal() throws SQLException {
+    long ownPid = backendPid(connection);
+    try (Connection probe = dataSource.getConnection()) {
+      probe.setAutoCommit(true);
+      boolean shared;
+      try (PreparedStatement statement =
+          probe.prepareStatement("select pg_try_advisory_lock(?)")) {
+        statement.setLong(1, key);
+        try (ResultSet rs = statement.executeQuery()) {
+          rs.next();
+          shared = rs.getBoolean(1);
+        }
+      }
+      if (shared) {
+        try (PreparedStatement statement =
+            probe.prepareStatement("select pg_advisory_unlock(?)")) {
+          statement.setLong(1, key);
+          statement.execute();
+        }
+        throw new IllegalStateException(SHARED_SESSIONS);
+      }
+      try (PreparedStatement statement =
+          probe.prepareStatement(
+              "select pid from pg_locks where locktype = 'advisory' and granted and objsubid = 1"
+                  + " and ((classid::bigint << 32) | objid::bigint) = ?")) {
+        statement.setLong(1, key);
+        try (ResultSet rs = statement.executeQuery()) {
+          if (!rs.next() || rs.getLong(1) != ownPid) {
+            throw new IllegalStateException(SHARED_SESSIONS);
+          }
+        }
+      }
+    }
+  }
+
+  private static long backendPid(Connection c) throws SQLException {
+    try (Statement statement = c.createStatement();
+        ResultSet rs = statement.executeQuery("select pg_backend_pid()")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   /** The advisory lock key of an owner's incarnation. */

@@ -13,13 +13,16 @@ import dev.changesync.migrations.Migrations;
 import dev.changesync.testkit.PostgresDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.lang.reflect.Proxy;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import javax.sql.DataSource;
 import org.jdbi.v3.core.Jdbi;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -208,6 +211,31 @@ class LivenessSessionTest {
     peer.close(); // its lock goes, as when its process dies and its connection closes
 
     await().atMost(5, SECONDS).until(() -> !gone.isEmpty());
+  }
+
+  @Test
+  void connectionsThatShareOneSessionAsBehindATransactionPoolerAreRefused() throws Exception {
+    Connection shared = DriverManager.getConnection(db.jdbcUrl());
+    closeAfter.add(shared);
+    DataSource pooler = new PGSimpleDataSource() {
+      @Override
+      public Connection getConnection() {
+        // Every client connection is served by the same server session, as a transaction-mode
+        // pooler does between transactions.
+        return (Connection)
+            Proxy.newProxyInstance(
+                Connection.class.getClassLoader(),
+                new Class<?>[] {Connection.class},
+                (proxy, method, args) ->
+                    method.getName().equals("close") ? null : method.invoke(shared, args));
+      }
+    };
+
+    assertThatThrownBy(() -> LivenessSession.open(pooler, ALICE))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("share sessions")
+        .hasMessageContaining("CHANGESYNC_LIVENESS=off");
+    assertThat(lockHolder(LivenessSession.keyOf(ALICE))).as("no lock left behind").isEmpty();
   }
 
   @Test
