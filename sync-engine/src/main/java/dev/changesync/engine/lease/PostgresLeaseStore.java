@@ -398,42 +398,45 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
   /**
    * The common claim, of a lease that is free: one conditional update of its row, which writes no
    * event (the statement ending the holding will carry it; see {@code V3__lease_cycle_events.sql}).
-   * When the row is not free, the statement returns it as it was, with what this claim can do
-   * about it: {@code held}; {@code reclaimable} (stale, or its owner's process may be gone: {@link
-   * #CLAIM} decides); {@code raced} (free when the statement began, taken by a concurrent claim
-   * before it could). No row: the lease has no row yet.
+   * No row: the lease is not free, or has no row yet — {@link #CLAIM_PROBE} tells which.
    */
   private static final String CLAIM_FREE =
       """
-      with t as (select %1$s as now),
-      up as (
-        update lease l set owner_id = :owner, worker_name = :worker,
-               liveness_key = :liveness_key, token = nextval('lease_token_seq'),
-               claimed_at = t.now, heartbeat_at = t.now,
-               expires_at = t.now + :lease_for_us * interval '1 microsecond',
-               stale_at = t.now + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
-               lease_for_us = :lease_for_us, heartbeat_every_us = :heartbeat_every_us,
-               stale_after_us = :stale_after_us, transitions = l.transitions + 1,
-               holder_clock_skew_us =
-                 :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint,
-               claim_logged = false
-          from t
-         where l.resource = :resource and l.lane = :lane and l.owner_id is null
-        returning l.*
-      )
-      select 'granted' as outcome, %2$s from up
-      union all
-      select case when l.owner_id is null then 'raced'
-                  when l.stale_at <= t.now or %4$s then 'reclaimable'
-                  else 'held' end,
-             %3$s
-        from lease l, t
-       where l.resource = :resource and l.lane = :lane and not exists (select 1 from up)
+      update lease l set owner_id = :owner, worker_name = :worker,
+             liveness_key = :liveness_key, token = nextval('lease_token_seq'),
+             claimed_at = %1$s, heartbeat_at = %1$s,
+             expires_at = %1$s + :lease_for_us * interval '1 microsecond',
+             stale_at = %1$s + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
+             lease_for_us = :lease_for_us, heartbeat_every_us = :heartbeat_every_us,
+             stale_after_us = :stale_after_us, transitions = l.transitions + 1,
+             holder_clock_skew_us =
+               :holder_epoch_us - (extract(epoch from %1$s) * 1000000)::bigint,
+             claim_logged = false
+       where l.resource = :resource and l.lane = :lane and l.owner_id is null
+      returning 'granted' as outcome, %2$s
       """
-          .formatted(
-              NOW, prefixed("up", LEASE_COLUMNS), prefixed("l", LEASE_COLUMNS), ownerGone("t.now"));
+          .formatted(NOW, prefixed("l", LEASE_COLUMNS));
 
   private static final Jdbc.Statement CLAIM_FREE_STATEMENT = Jdbc.Statement.of(CLAIM_FREE);
+
+  /**
+   * After {@link #CLAIM_FREE} found no free row: the row as it is, with what a claim can do about
+   * it — {@code held}; {@code reclaimable} (stale, or its owner's process may be gone: {@link
+   * #CLAIM} decides, and logs the reclaim); {@code raced} (free again: released since). No row: the
+   * lease has none yet ({@link #CLAIM} inserts it). Reads only.
+   */
+  private static final String CLAIM_PROBE =
+      """
+      select case when l.owner_id is null then 'raced'
+                  when l.stale_at <= %1$s or %2$s then 'reclaimable'
+                  else 'held' end as outcome,
+             %3$s
+        from lease l
+       where l.resource = :resource and l.lane = :lane
+      """
+          .formatted(NOW, ownerGone(NOW), prefixed("l", LEASE_COLUMNS));
+
+  private static final Jdbc.Statement CLAIM_PROBE_STATEMENT = Jdbc.Statement.of(CLAIM_PROBE);
 
   /** A row of {@link #CLAIM_FREE}: its outcome, and the lease row unless it was free. */
   private record FreeClaimRow(String outcome, Optional<Lease> lease) {}
@@ -461,6 +464,9 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
             .put("lane", key.lane());
     Optional<FreeClaimRow> free =
         jdbc.queryFirst(CLAIM_FREE_STATEMENT, params, PostgresLeaseStore::freeClaimRow);
+    if (free.isEmpty()) {
+      free = jdbc.queryFirst(CLAIM_PROBE_STATEMENT, params, PostgresLeaseStore::freeClaimRow);
+    }
     if (free.isPresent()) {
       switch (free.get().outcome()) {
         case "granted" -> {
@@ -473,9 +479,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
           return new ClaimResult.Held(free.get().lease().orElseThrow());
         }
         case "raced" -> {
-          return find(key)
-              .<ClaimResult>map(ClaimResult.Held::new)
-              .orElseGet(() -> claim(key, owner, policy));
+          return claim(key, owner, policy); // released since the update looked: try again
         }
         default -> {
           // reclaimable, or so it seems: the full statement decides, and logs the reclaim.
