@@ -1,4 +1,4 @@
--- A claim+release cycle in bare SQL: pg-limit.sh's conditional UPDATE, then its inverse.
+-- A claim+release cycle in bare SQL: the conditional claim UPDATE of a random row, then its inverse.
 \set id random(1, 10000)
 update lease set owner = 'w' || :client_id, token = token + 1, heartbeat_at = now(),
        expires_at = now() + interval '15 minutes'

@@ -9,7 +9,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.Set;
 
 /**
@@ -22,7 +21,6 @@ import java.util.Set;
  * @param warmupFor how long each scenario runs before measuring starts
  * @param keys distinct lease keys per scenario
  * @param scenarios the scenarios to run, in {@link Scenario} order
- * @param pgLimitTps the physical limit measured by {@code pg-limit.sh}, to print the ratio against
  * @param synchronousRelease whether releases wait for their commit to reach disk (the store's
  *     default is not to)
  * @param heldPerThread the heartbeat scenario's sizes: leases each thread holds and renews with
@@ -35,7 +33,6 @@ record BenchmarkOptions(
     Duration warmupFor,
     int keys,
     Set<Scenario> scenarios,
-    OptionalDouble pgLimitTps,
     boolean synchronousRelease,
     List<Integer> heldPerThread) {
 
@@ -44,8 +41,8 @@ record BenchmarkOptions(
 
   private static final Set<String> FLAGS =
       Set.of(
-          "--url", "--threads", "--seconds", "--warmup", "--keys", "--scenario", "--pg-limit-tps",
-          "--release-commit", "--held");
+          "--url", "--threads", "--seconds", "--warmup", "--keys", "--scenario", "--release-commit",
+          "--held");
 
   static final String USAGE =
       """
@@ -58,14 +55,12 @@ record BenchmarkOptions(
         --seconds S         measured seconds per scenario (default 15)
         --warmup S          warm-up seconds per scenario, not measured (default 20; on 2 CPUs
                             the JIT compiles the client for the first 10-20 s)
-        --keys K            distinct lease keys (default 10000, as pg-limit.sh)
+        --keys K            distinct lease keys (default 10000; more than --threads)
         --scenario NAME     claim-release | heartbeat | claim-next | all (the three, the
                             default); the peers: jdbc-cycle (two plain JDBC UPDATEs) |
                             shedlock (JdbcLockProvider lock+unlock) | db-scheduler
                             (lock-and-fetch executions) | peers (the three); a
                             comma-separated list runs several, each in this database
-        --pg-limit-tps TPS  tps printed by pg-limit.sh for the same clients, to print the
-                            ratio claim+release cycles/s / TPS against the 0.4 target
         --release-commit M  async | sync: whether releases wait for their commit to reach disk
                             (default async, as the store's default)
         --held N[,N...]     heartbeat: leases each thread holds and renews with one statement
@@ -107,7 +102,6 @@ record BenchmarkOptions(
       throw new IllegalArgumentException("scenarios must not be empty");
     }
     scenarios = Collections.unmodifiableSet(EnumSet.copyOf(scenarios));
-    requireNonNull(pgLimitTps, "pgLimitTps");
     heldPerThread = List.copyOf(heldPerThread);
     if (heldPerThread.isEmpty()) {
       throw new IllegalArgumentException("heldPerThread must not be empty");
@@ -132,7 +126,6 @@ record BenchmarkOptions(
     Duration warmupFor = Duration.ofSeconds(20);
     int keys = 10_000;
     Set<Scenario> scenarios = Scenario.OWN;
-    OptionalDouble pgLimitTps = OptionalDouble.empty();
     boolean synchronousRelease = false;
     List<Integer> held = List.of(1, 100, 1_000);
 
@@ -165,7 +158,6 @@ record BenchmarkOptions(
         case "--warmup" -> warmupFor = Duration.ofSeconds(intAtLeast(flag, value, 0));
         case "--keys" -> keys = intAtLeast(flag, value, 1);
         case "--scenario" -> scenarios = scenarios(value);
-        case "--pg-limit-tps" -> pgLimitTps = OptionalDouble.of(positiveDouble(flag, value));
         case "--release-commit" -> {
           if (!value.equals("async") && !value.equals("sync")) {
             throw new IllegalArgumentException(
@@ -205,7 +197,6 @@ record BenchmarkOptions(
         warmupFor,
         keys,
         scenarios,
-        pgLimitTps,
         synchronousRelease,
         held);
   }
@@ -249,19 +240,6 @@ record BenchmarkOptions(
     }
     if (parsed < min) {
       throw new IllegalArgumentException(flag + " must be at least " + min + ", got " + parsed);
-    }
-    return parsed;
-  }
-
-  private static double positiveDouble(String flag, String value) {
-    double parsed;
-    try {
-      parsed = Double.parseDouble(value.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(flag + " must be a number, got '" + value + "'", e);
-    }
-    if (!(parsed > 0) || Double.isInfinite(parsed)) {
-      throw new IllegalArgumentException(flag + " must be positive, got " + value);
     }
     return parsed;
   }

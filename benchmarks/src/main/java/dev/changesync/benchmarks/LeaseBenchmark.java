@@ -34,9 +34,9 @@ import java.util.stream.IntStream;
 import org.HdrHistogram.Histogram;
 
 /**
- * Throughput and latency of {@link PostgresLeaseStore} against a real PostgreSQL server, for
- * comparison with {@code pg-limit.sh} (one conditional single-row UPDATE per transaction, as fast as
- * the server can go):
+ * Throughput and latency of {@link PostgresLeaseStore} against a real PostgreSQL server, and of
+ * its peers (plain JDBC, ShedLock, db-scheduler) doing the same work on the same server, for
+ * comparison ({@code benchmarks/compare.sh} prints the ratios):
  *
  * <ul>
  *   <li><b>claim-release</b>: each thread claims a random key of {@code --keys} and, when granted,
@@ -51,8 +51,8 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Everything runs in a throw-away database ({@link ThrowawayDatabase}) that is migrated with
  * {@link Migrations} and dropped at the end, also on Ctrl-C. Lease rows are registered up front,
- * so the measured window sees the steady state (rows exist) as pg-limit.sh does. The store uses
- * database time and no liveness, as built by {@code PostgresLeaseStore.builder(dataSource).build()}.
+ * so the measured window sees the steady state (rows exist). The store uses database time and no
+ * liveness, as built by {@code PostgresLeaseStore.builder(dataSource).build()}.
  */
 public final class LeaseBenchmark {
 

@@ -14,7 +14,6 @@ import org.HdrHistogram.Histogram;
 /** What a benchmark run prints: the server, each scenario as it ends, and a summary. */
 final class Report {
 
-  private static final double TARGET_RATIO = 0.4;
   /** Above this share of the machine going to other processes, a scenario's figures are noisy. */
   private static final int OTHER_LOAD_WARNING_PERCENT = 15;
 
@@ -249,24 +248,6 @@ final class Report {
           r.tally().count("held", 0),
           r.tally().count("empty", 0),
           r.errors());
-    }
-    if (options.pgLimitTps().isPresent()) {
-      double limit = options.pgLimitTps().getAsDouble();
-      out.printf(Locale.ROOT, "%npg-limit tps (given): %.1f%n", limit);
-      for (LoadRun.Result r : results) {
-        double ratio = r.perSecond("ops") / limit;
-        if (r.name().equals("claim-release")) {
-          out.printf(
-              Locale.ROOT,
-              "claim+release cycles/s / pg-limit tps = %.3f (target >= %.1f: %s)%n",
-              ratio,
-              TARGET_RATIO,
-              ratio >= TARGET_RATIO ? "met" : "MISSED");
-        } else {
-          out.printf(
-              Locale.ROOT, "%s %s/s / pg-limit tps = %.3f%n", r.name(), opName(r.name()), ratio);
-        }
-      }
     }
     out.flush();
   }
