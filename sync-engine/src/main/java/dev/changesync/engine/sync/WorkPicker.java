@@ -79,7 +79,8 @@ final class WorkPicker {
 
   private static final String BACKFILL =
       """
-      select %1$s, s.backfill_priority as priority, s.repository_id
+      select %1$s, s.backfill_priority as priority, s.last_backfill_started_at as started,
+             s.repository_id
         from repository_sync_state s
        where s.backfill_mode <> 'off' and %2$s
          and (s.last_backfill_finished_at is null or s.last_backfill_finished_at <= %3$s)
@@ -99,11 +100,21 @@ final class WorkPicker {
               RESOURCE, notBackedOff("backfill"), ago("backfill_interval_us"), ago("failed_retry_us"));
 
   Candidates candidates(WorkKind kind) {
+    return candidates(kind, false);
+  }
+
+  /**
+   * The candidates of {@code kind}. Requested fetches come in two ranks — never scanned, then
+   * dirty — unless {@code dirtyFirst} (see {@link PickOrder#dirtyFirst}). Backfill takes the
+   * highest priority first and, among equal priorities, the repository backfilled longest ago, so
+   * passes go round the repositories instead of finishing the lowest id first.
+   */
+  Candidates candidates(WorkKind kind, boolean dirtyFirst) {
     return switch (kind) {
       case REQUESTED_FETCH ->
           new Candidates(
               REQUESTED_FETCH,
-              "c.rank, c.since nulls first, c.repository_id",
+              (dirtyFirst ? "c.rank desc" : "c.rank") + ", c.since nulls first, c.repository_id",
               Map.of(
                   "debounce_us", SyncState.micros(settings.webhookDebounce()),
                   "min_fetch_us", SyncState.micros(settings.minFetchInterval())));
@@ -117,7 +128,7 @@ final class WorkPicker {
       case BACKFILL ->
           new Candidates(
               BACKFILL,
-              "c.priority desc, c.repository_id",
+              "c.priority desc, c.started nulls first, c.repository_id",
               Map.of(
                   "backfill_interval_us", SyncState.micros(settings.backfillInterval()),
                   "failed_retry_us", SyncState.micros(settings.failedPullRetryAfter())));

@@ -59,9 +59,10 @@ import org.slf4j.LoggerFactory;
  * pass releases its lease when it ends, and the worker is marked stopped.
  *
  * <p><b>Work picking</b> ({@link #runOnce()}) tries, in order, a requested fetch, a refresh, a
- * backfill pass and a periodic fetch, each with one {@code claimNext} over an index-driven
- * candidate query ({@link WorkPicker}); the first lease granted is run, synchronously on the
- * calling thread. Heartbeats and self-distrust come from a {@link LeaseRunner} on the worker's
+ * backfill pass and a periodic fetch — every fourth pick starting with the kind granted longest
+ * ago ({@link PickOrder}), so no backlog starves another kind — each with one {@code claimNext}
+ * over an index-driven candidate query ({@link WorkPicker}); the first lease granted is run,
+ * synchronously on the calling thread. Heartbeats and self-distrust come from a {@link LeaseRunner} on the worker's
  * {@link LeaseThreads} (a timer that never does I/O, so a hung heartbeat cannot hold back the
  * stale-after deadline, and a thread per heartbeat in flight); the work's completion
  * (finished-at, backoff reset, or last error, failure count and exponential retry-after) lands
@@ -109,6 +110,7 @@ public final class Worker implements AutoCloseable {
   private final LeaseThreads leaseThreads;
   private final LeaseRunner<Handle> runner;
   private final WorkPicker picker;
+  private final PickOrder pickOrder = new PickOrder();
   private final SyncState state;
   private final FetchLane fetch;
   private final RefreshLane refresh;
@@ -309,15 +311,20 @@ public final class Worker implements AutoCloseable {
    * empty when there was nothing claimable (or the worker is stopping).
    */
   public Optional<PassResult> runOnce() {
-    for (WorkKind kind : WorkKind.values()) {
+    for (WorkKind kind : pickOrder.next()) {
       if (stopping) {
         return Optional.empty();
       }
+      boolean dirtyFirst = kind == WorkKind.REQUESTED_FETCH && pickOrder.dirtyFirst();
       long trustStart = runner.trustStart();
       Optional<ClaimResult.Granted> granted =
           store.claimNext(
-              kind.lane().leaseLane(), owner, settings.leasePolicy(), picker.candidates(kind));
+              kind.lane().leaseLane(),
+              owner,
+              settings.leasePolicy(),
+              picker.candidates(kind, dirtyFirst));
       if (granted.isPresent()) {
+        pickOrder.granted(kind);
         return Optional.of(run(kind, granted.get().lease(), trustStart));
       }
     }
