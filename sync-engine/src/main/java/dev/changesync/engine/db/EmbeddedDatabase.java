@@ -302,6 +302,14 @@ public final class EmbeddedDatabase implements AutoCloseable {
   }
 
   /**
+   * The PostgreSQL server process running on the data directory {@code dataDir}, if any: what a
+   * killed process leaves behind, and nothing once {@link #close()} has returned.
+   */
+  public static Optional<ProcessHandle> runningServer(Path dataDir) {
+    return leftoverPostmaster(dataDir.toAbsolutePath().normalize().resolve("pgdata"));
+  }
+
+  /**
    * The running postmaster named in {@code pgData/postmaster.pid}, when the process is alive, is a
    * {@code postgres} and serves {@code pgData} (pids get reused).
    */
