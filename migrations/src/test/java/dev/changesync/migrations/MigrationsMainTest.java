@@ -24,11 +24,11 @@ class MigrationsMainTest {
 
     assertThat(run(List.of(), env)).isZero();
     assertThat(out())
-        .isEqualTo("changesync schema migrated from an empty database to version 2 (applied 1, 2)\n");
+        .isEqualTo("changesync schema migrated from an empty database to version 4 (applied 1, 2, 4)\n");
 
     out.reset();
     assertThat(run(List.of(db.jdbcUrl()), Map.of())).isZero();
-    assertThat(out()).isEqualTo("changesync schema is up to date (version 2)\n");
+    assertThat(out()).isEqualTo("changesync schema is up to date (version 4)\n");
     assertThat(Migrations.isCurrent(db.dataSource())).isTrue();
   }
 

@@ -32,20 +32,20 @@ class MigrationsTest {
       MigrationResult first = Migrations.migrate(ds);
 
       assertThat(first.previousVersion()).isEmpty();
-      assertThat(first.schemaVersion()).isEqualTo("2");
-      assertThat(first.appliedVersions()).containsExactly("1", "2");
+      assertThat(first.schemaVersion()).isEqualTo("4");
+      assertThat(first.appliedVersions()).containsExactly("1", "2", "4");
       assertThat(first.changed()).isTrue();
 
       MigrationResult again = Migrations.migrate(ds);
 
-      assertThat(again.previousVersion()).contains("2");
-      assertThat(again.schemaVersion()).isEqualTo("2");
+      assertThat(again.previousVersion()).contains("4");
+      assertThat(again.schemaVersion()).isEqualTo("4");
       assertThat(again.appliedVersions()).isEmpty();
       assertThat(again.changed()).isFalse();
 
       Migrations.validate(ds);
       assertThat(Migrations.isCurrent(ds)).isTrue();
-      assertThat(Migrations.currentVersion(ds)).contains("2");
+      assertThat(Migrations.currentVersion(ds)).contains("4");
     }
   }
 
@@ -67,8 +67,8 @@ class MigrationsTest {
       MigrationResult upgrade = Migrations.migrate(ds);
 
       assertThat(upgrade.previousVersion()).contains("1");
-      assertThat(upgrade.appliedVersions()).containsExactly("2");
-      assertThat(upgrade.schemaVersion()).isEqualTo("2");
+      assertThat(upgrade.appliedVersions()).containsExactly("2", "4");
+      assertThat(upgrade.schemaVersion()).isEqualTo("4");
       assertThat(query(ds, "select owner_id || ' ' || token from lease"))
           .containsExactly("w:1 41");
       assertThat(query(ds, "select indexname from pg_indexes where tablename = 'lease'"))
@@ -83,7 +83,7 @@ class MigrationsTest {
       assertThatThrownBy(() -> Migrations.validate(db.dataSource()))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema is not initialised (this changesync build needs version 2); "
+              "database schema is not initialised (this changesync build needs version 4); "
                   + "run `changesync migrate` or start the server with migrations enabled");
     }
   }
@@ -100,7 +100,7 @@ class MigrationsTest {
           .load()
           .migrate();
       String expected =
-          "database schema version 99 is newer than this changesync build supports (2); "
+          "database schema version 99 is newer than this changesync build supports (4); "
               + "upgrade changesync";
 
       assertThatThrownBy(() -> Migrations.migrate(ds))
@@ -123,12 +123,12 @@ class MigrationsTest {
           ds,
           "insert into flyway_schema_history (installed_rank, version, description, type, script, "
               + "checksum, installed_by, execution_time, success) "
-              + "values (3, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
+              + "values (10, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
 
       assertThatThrownBy(() -> Migrations.validate(ds))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema version 7 is newer than this changesync build supports (2); "
+              "database schema version 7 is newer than this changesync build supports (4); "
                   + "upgrade changesync");
       assertThatThrownBy(() -> Migrations.migrate(ds)).isInstanceOf(MigrationException.class);
     }
@@ -186,10 +186,10 @@ class MigrationsTest {
         int applied = 0;
         for (Future<MigrationResult> result : results) {
           MigrationResult r = result.get(60, TimeUnit.SECONDS);
-          assertThat(r.schemaVersion()).isEqualTo("2");
+          assertThat(r.schemaVersion()).isEqualTo("4");
           applied += r.appliedVersions().size();
         }
-        assertThat(applied).isEqualTo(2);
+        assertThat(applied).isEqualTo(3);
       } finally {
         executor.shutdownNow();
       }
