@@ -190,9 +190,8 @@ public final class Changesync implements AutoCloseable {
    * are the HTTP adapter's, which reads them from the configuration itself.
    *
    * <p>Anything may still be changed on the builder (listeners for metrics, {@code
-   * runWorkers(false)} for the CLI). Building a builder that runs workers without GitHub
-   * credentials fails with a {@link dev.changesync.engine.config.ConfigException} naming the
-   * variables.
+   * runWorkers(false)} for the CLI). Without GitHub credentials the workers read public
+   * repositories {@linkplain dev.changesync.engine.github.GitHubAuth#anonymous() anonymously}.
    *
    * <p>Without a database URL it runs the {@linkplain Builder#embeddedDatabase embedded
    * PostgreSQL} on {@link ChangesyncConfig#dataDir()}.
@@ -423,8 +422,6 @@ public final class Changesync implements AutoCloseable {
      *
      * @throws IllegalStateException when more than one kind of database was given, when workers are to
      *     run without GitHub settings, or when a GitHub listener is given with a ready-made client
-     * @throws dev.changesync.engine.config.ConfigException from {@link Changesync#fromConfig}:
-     *     workers without GitHub credentials
      */
     public Changesync build() {
       int databases =
