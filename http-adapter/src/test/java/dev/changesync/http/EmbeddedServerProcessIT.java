@@ -132,6 +132,9 @@ class EmbeddedServerProcessIT {
     assertThat(status(http, "octocat/secret").get("last_error").asText())
         .contains("not found or private")
         .contains("set CHANGESYNC_GITHUB_TOKEN");
+    assertThat(http.get("/metrics").body())
+        .as("the anonymous budget left")
+        .containsPattern("changesync_github_rate_limit_remaining\\{[^}]*} [1-5]?[0-9]\\.0");
     String snapshot = http.get("/v1/changes/repos/octocat/hello/pulls/1/files").body();
 
     // kill -9: PostgreSQL keeps running detached, and the next start has to deal with it.
