@@ -76,30 +76,44 @@ final class BackfillCommand extends CliCommand {
         out().print(Formats.backfillConfigured(configured.value(), now()));
         out().flush();
       }
-      return untilStopped(Duration.ofSeconds(10), () -> await(backend, configured.value()));
+      return untilStopped(
+          Duration.ofSeconds(10),
+          () -> follow(this, backend, repo, configured.value(), pollEvery, mode, priority));
     }
   }
 
-  private int await(Backend backend, RepositoryStatus configured)
+  /**
+   * {@code --wait} of {@code backfill} and {@code track}: shows progress (a bar on a terminal,
+   * plain lines otherwise) until {@link #isComplete}, or until Ctrl-C ({@link #STOPPED}).
+   */
+  static int follow(
+      CliCommand command,
+      Backend backend,
+      RepoName repo,
+      RepositoryStatus configured,
+      Duration pollEvery,
+      BackfillMode mode,
+      int priority)
       throws InterruptedException, ExecutionException {
+    CliContext context = command.context();
     // Progress goes to stderr with --json, so that stdout is the JSON alone.
-    PrintWriter progressOut = json() ? context().err() : out();
+    PrintWriter progressOut = command.json() ? context.err() : command.out();
     BackfillProgress progress =
-        new BackfillProgress(progressOut, context().interactive(), context().clock());
+        new BackfillProgress(progressOut, context.interactive(), context.clock());
     Optional<Instant> requestedAt = configured.lastRequestedFetchAt();
     while (true) {
       Answer<RepositoryStatus> status = backend.repositoryStatus(repo);
       boolean complete = isComplete(status.value(), requestedAt);
       progress.update(status.value(), complete);
       if (complete) {
-        if (json()) {
-          out().println(status.json());
-          out().flush();
+        if (command.json()) {
+          command.out().println(status.json());
+          command.out().flush();
         }
         return ExitCodes.OK;
       }
       try {
-        context().stop().get(pollEvery.toNanos(), TimeUnit.NANOSECONDS);
+        context.stop().get(pollEvery.toNanos(), TimeUnit.NANOSECONDS);
         progress.stopped(status.value(), mode, priority);
         return STOPPED;
       } catch (TimeoutException e) {

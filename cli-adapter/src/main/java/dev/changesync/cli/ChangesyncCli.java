@@ -44,6 +44,7 @@ import picocli.CommandLine.Spec;
       LeasesCommand.class,
       WorkersCommand.class,
       BackfillCommand.class,
+      TrackCommand.class,
       FetchCommand.class,
       RecoverCommand.class,
       MigrateCommand.class,

@@ -61,6 +61,7 @@ final class Formats {
             .orElse(null));
     t.add("Pending refreshes", Long.toString(s.pendingRefreshCount()));
     t.add("Last error", s.lastError().map(Formats::oneLine).orElse(null));
+    t.add("GitHub rate limit", rateLimit(s.githubRateLimitRemaining(), s.githubRateLimitResetAt()));
     t.gap();
     t.add("Last webhook", Times.stamp(s.lastWebhookAt(), now));
     t.add("Last requested fetch", Times.stamp(s.lastRequestedFetchAt(), now));
@@ -306,6 +307,17 @@ final class Formats {
     return table.render();
   }
 
+  /** {@code 42 requests left, full again at <time>}, or null when no worker has seen one. */
+  private static String rateLimit(Optional<Integer> remaining, Optional<Instant> resetAt) {
+    return remaining
+        .map(
+            left ->
+                left
+                    + " requests left"
+                    + resetAt.map(at -> ", full again at " + Times.absolute(at)).orElse(""))
+        .orElse(null);
+  }
+
   static String workers(WorkerList list) {
     if (list.workers().isEmpty()) {
       return "No workers have registered.\n";
@@ -313,7 +325,15 @@ final class Formats {
     Instant now = list.now();
     Columns table =
         new Columns(
-            "WORKER", "HOST", "PID", "VERSION", "STARTED", "LAST SEEN", "STATE", "LIVENESS");
+            "WORKER",
+            "HOST",
+            "PID",
+            "VERSION",
+            "STARTED",
+            "LAST SEEN",
+            "STATE",
+            "LIVENESS",
+            "GITHUB LEFT");
     for (WorkerList.Entry w : list.workers()) {
       table.row(
           w.ownerId(),
@@ -325,7 +345,15 @@ final class Formats {
           w.stoppedAt().isPresent()
               ? "stopped " + Times.relative(w.stoppedAt().get(), now)
               : w.alive() ? "alive" : "gone",
-          w.livenessTracked() ? "lock" : "last seen");
+          w.livenessTracked() ? "lock" : "last seen",
+          w.githubRateLimitRemaining()
+              .map(
+                  left ->
+                      left
+                          + w.githubRateLimitResetAt()
+                              .map(at -> " (reset " + Times.absolute(at) + ")")
+                              .orElse(""))
+              .orElse(null));
     }
     long alive = list.workers().stream().filter(WorkerList.Entry::alive).count();
     return table.render()

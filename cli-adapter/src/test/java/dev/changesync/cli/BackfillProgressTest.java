@@ -74,6 +74,6 @@ class BackfillProgressTest {
         Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
         Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
         total, current, 0, total - current, Optional.empty(), Optional.empty(), 0,
-        Optional.empty());
+        Optional.empty(), Optional.empty(), Optional.empty());
   }
 }

@@ -78,6 +78,27 @@ class BackfillWaitTest {
   }
 
   @Test
+  void trackIsOpenOnlyAtTheDefaultPriorityAndWaitsUntilTheOpenPullRequestsAreCurrent()
+      throws Exception {
+    try (ChangesyncServer server = Fixtures.server(db, fake)) {
+      CliRunner.Result r =
+          cli()
+              .env("CHANGESYNC_SERVER_URL", server.baseUri().toString())
+              .env("CHANGESYNC_ADMIN_TOKEN", Fixtures.ADMIN_TOKEN)
+              .run("track", "acme/gadgets", "--wait", "--poll-interval", "50ms");
+
+      assertThat(r.exitCode()).as(r.toString()).isZero();
+      assertCompletedWithProgress(r.out());
+      RepositoryStatus done =
+          server.changesync().status().repositoryStatus(RepoName.of("acme", "gadgets"));
+      assertThat(done.backfillMode()).isEqualTo(BackfillMode.OPEN_ONLY);
+      assertThat(done.backfillPriority()).isEqualTo(TrackCommand.DEFAULT_PRIORITY);
+      assertThat(done.lastOpenPrScanAt()).isPresent();
+      assertThat(done.openPrCurrent()).isEqualTo(24);
+    }
+  }
+
+  @Test
   void ctrlCStopsWaitingAndLeavesTheBackfillConfigured() {
     CompletableFuture<Void> ctrlC = new CompletableFuture<>();
     ctrlC.complete(null); // pressed before the first poll: no workers run, nothing would finish

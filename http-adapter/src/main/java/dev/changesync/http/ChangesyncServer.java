@@ -85,8 +85,11 @@ public final class ChangesyncServer implements AutoCloseable {
    * CHANGESYNC_HTTP_HOST}:{@code CHANGESYNC_HTTP_PORT} (port 0 picks a free one: see {@link
    * #port()}). Leaves logging as it is, and installs no shutdown hook: the caller closes it.
    *
-   * @throws ConfigException when the configuration lacks what the role needs (the database URL;
-   *     GitHub credentials to run workers), naming the variables
+   * <p>Without {@code CHANGESYNC_DATABASE_URL} it runs the embedded PostgreSQL on {@code
+   * CHANGESYNC_DATA_DIR} (stopped by {@link #close()}); without GitHub credentials its workers read
+   * public repositories anonymously. Both are logged at start-up.
+   *
+   * @throws ConfigException when the configuration does not fit together, naming the variables
    * @throws RuntimeException when the engine or the HTTP server cannot start (its message says why)
    */
   public static ChangesyncServer start(ChangesyncConfig config) {

@@ -52,7 +52,8 @@ class ReadRoutesTest {
           "backfill_lease_expires_at", "refresh_lease_owner_id", "refresh_lease_token",
           "refresh_lease_heartbeat_at", "refresh_lease_expires_at", "open_pr_total",
           "open_pr_current", "open_pr_stale", "open_pr_missing", "open_pr_cursor_number",
-          "open_pr_cursor_updated_at", "pending_refresh_count", "last_error");
+          "open_pr_cursor_updated_at", "pending_refresh_count", "last_error",
+          "github_rate_limit_remaining", "github_rate_limit_reset_at");
 
   static final String RFC_3339_UTC = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?Z";
 

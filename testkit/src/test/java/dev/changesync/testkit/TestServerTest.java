@@ -45,4 +45,30 @@ class TestServerTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageStartingWith("CHANGESYNC_TEST_DATABASE_URL is not a PostgreSQL JDBC URL");
   }
+
+  @Test
+  void theEmbeddedServerServesTemplatedDatabases() throws Exception {
+    // What a JVM without CHANGESYNC_TEST_DATABASE_URL uses; started here whatever the variable.
+    TestServer server = TestServer.startEmbedded().orElseThrow();
+    try {
+      assertThat(server.embedded()).isTrue();
+      String name =
+          server.createDatabase(
+              "embedded-test",
+              ds -> {
+                try (var c = ds.getConnection();
+                    var s = c.createStatement()) {
+                  s.execute("create table seeded (v int); insert into seeded values (42)");
+                }
+              });
+      try (var c = java.sql.DriverManager.getConnection(server.address().urlFor(name));
+          var s = c.createStatement();
+          var rs = s.executeQuery("select v from seeded")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getInt(1)).isEqualTo(42);
+      }
+    } finally {
+      server.cleanUp();
+    }
+  }
 }

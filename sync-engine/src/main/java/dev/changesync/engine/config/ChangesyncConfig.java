@@ -2,6 +2,7 @@ package dev.changesync.engine.config;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.changesync.engine.db.EmbeddedDatabase;
 import dev.changesync.engine.github.GitHubAuth;
 import dev.changesync.engine.github.GitHubSettings;
 import dev.changesync.engine.sync.SyncSettings;
@@ -91,6 +92,7 @@ public final class ChangesyncConfig {
   private final Optional<String> databaseUrl;
   private final Optional<String> databaseUser;
   private final Optional<Secret> databasePassword;
+  private final Path dataDir;
   private final String httpHost;
   private final int httpPort;
   private final List<String> httpAllowedHosts;
@@ -121,6 +123,7 @@ public final class ChangesyncConfig {
     this.databaseUrl = p.databaseUrl;
     this.databaseUser = p.databaseUser;
     this.databasePassword = p.databasePassword;
+    this.dataDir = p.dataDir;
     this.httpHost = p.httpHost;
     this.httpPort = p.httpPort;
     this.httpAllowedHosts = p.httpAllowedHosts;
@@ -209,6 +212,8 @@ public final class ChangesyncConfig {
     Optional<String> databaseUrl;
     Optional<String> databaseUser;
     Optional<Secret> databasePassword;
+    Path dataDir;
+    Map<String, String> env = Map.of();
     String httpHost;
     int httpPort;
     List<String> httpAllowedHosts;
@@ -236,6 +241,7 @@ public final class ChangesyncConfig {
     LogFormat logFormat;
 
     void collect(Map<String, String> env, List<String> args) {
+      this.env = env;
       for (Setting s : Setting.values()) {
         String value = env.get(s.envName());
         if (value != null && !value.isBlank()) {
@@ -283,6 +289,10 @@ public final class ChangesyncConfig {
       databasePassword =
           secret(Setting.DATABASE_PASSWORD, Setting.DATABASE_PASSWORD_FILE, SecretRule.ANY)
               .map(Found::secret);
+      dataDir =
+          text(Setting.DATA_DIR)
+              .map(this::dataDir)
+              .orElseGet(() -> EmbeddedDatabase.defaultDataDir(env));
       httpHost = required(Setting.HTTP_HOST, this::host, "127.0.0.1");
       httpPort = required(Setting.HTTP_PORT, v -> integer(Setting.HTTP_PORT, v, 0, 65_535), 0);
       httpAllowedHosts =
@@ -579,6 +589,21 @@ public final class ChangesyncConfig {
               + "' is not an http(s) URL (e.g. https://api.github.com or https://HOST/api/v3)");
     }
 
+    private Path dataDir(String value) {
+      try {
+        Path path = Path.of(value);
+        if (path.isAbsolute()) {
+          return path.normalize();
+        }
+        return Path.of("").toAbsolutePath().resolve(path).normalize();
+      } catch (InvalidPathException e) {
+        problem(
+            Setting.DATA_DIR,
+            "'" + Durations.printable(value) + "' is not a path (" + e.getReason() + ")");
+        return Path.of(value.replace('\0', '_'));
+      }
+    }
+
     private Optional<GitHubAuth> githubAuth() {
       Optional<Found> token =
           secret(Setting.GITHUB_TOKEN, Setting.GITHUB_TOKEN_FILE, SecretRule.ANY);
@@ -770,6 +795,15 @@ public final class ChangesyncConfig {
     return databasePassword;
   }
 
+  /**
+   * {@code CHANGESYNC_DATA_DIR}: where the embedded PostgreSQL keeps its data when {@link
+   * #databaseUrl()} is empty (default {@code $XDG_DATA_HOME/changesync}, else {@code
+   * ~/.local/share/changesync}); absolute.
+   */
+  public Path dataDir() {
+    return dataDir;
+  }
+
   /** {@code CHANGESYNC_HTTP_HOST} (default {@code 127.0.0.1}). */
   public String httpHost() {
     return httpHost;
@@ -822,22 +856,11 @@ public final class ChangesyncConfig {
 
   /**
    * The GitHub client's settings — {@link #githubApiUrl()} and {@link #githubAuth()}, defaults for
-   * the rest — or a {@link ConfigException} naming the variables when no credentials are configured
-   * (for the processes that call GitHub: workers).
+   * the rest; {@linkplain GitHubAuth#anonymous() anonymous} when no credentials are configured
+   * (public repositories only, at GitHub's unauthenticated rate limit).
    */
-  public GitHubSettings requireGitHubSettings() {
-    GitHubAuth auth =
-        githubAuth.orElseThrow(
-            () ->
-                new ConfigException(
-                    "GitHub credentials are required to run workers: set "
-                        + Setting.GITHUB_TOKEN.envName()
-                        + ", or "
-                        + Setting.GITHUB_APP_ID.envName()
-                        + ", "
-                        + Setting.GITHUB_APP_INSTALLATION_ID.envName()
-                        + " and "
-                        + Setting.GITHUB_APP_PRIVATE_KEY_PATH.envName()));
+  public GitHubSettings githubSettings() {
+    GitHubAuth auth = githubAuth.orElse(GitHubAuth.anonymous());
     return GitHubSettings.builder(auth).baseUrl(githubApiUrl).build();
   }
 
@@ -987,6 +1010,7 @@ public final class ChangesyncConfig {
     out.add("databaseUrl=" + databaseUrl.map(ChangesyncConfig::redactUrl).orElse("unset"));
     out.add("databaseUser=" + databaseUser.orElse("unset"));
     out.add("databasePassword=" + masked(databasePassword));
+    out.add("dataDir=" + dataDir);
     out.add("httpHost=" + httpHost);
     out.add("httpPort=" + httpPort);
     out.add(

@@ -14,6 +14,11 @@ public enum Setting {
   DATABASE_PASSWORD(null, true, "database password, when not in the URL"),
   DATABASE_PASSWORD_FILE(
       null, false, "file holding the database password (instead of the variable)"),
+  DATA_DIR(
+      null,
+      false,
+      "data of the embedded PostgreSQL, used when no database URL is set (default"
+          + " $XDG_DATA_HOME/changesync, else ~/.local/share/changesync)"),
   HTTP_HOST("127.0.0.1", false, "address the HTTP server binds"),
   HTTP_PORT("8080", false, "port of the HTTP server (0 picks a free one)"),
   HTTP_ALLOWED_HOSTS(

@@ -15,6 +15,11 @@ public interface GitHub {
   /** {@code GET /repos/{owner}/{repo}}. */
   GhRepository repository(String owner, String repo);
 
+  /** The rate limit as GitHub last reported it, when this client has seen one. */
+  default java.util.Optional<RateLimit> rateLimit() {
+    return java.util.Optional.empty();
+  }
+
   /**
    * {@code GET /repos/{owner}/{repo}/pulls?state=open&per_page=100}, following {@code rel="next"}
    * until the last page or until {@code consumer} returns false.

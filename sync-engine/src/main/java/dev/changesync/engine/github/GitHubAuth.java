@@ -11,10 +11,20 @@ import java.security.PrivateKey;
 
 /**
  * How the client authenticates: a {@link Token} (personal or fine-grained access token, or any
- * token GitHub accepts as {@code Authorization: Bearer}), or a GitHub {@link App} installation.
+ * token GitHub accepts as {@code Authorization: Bearer}), a GitHub {@link App} installation, or
+ * {@link Anonymous} (no credentials: public repositories only, 60 requests an hour on github.com).
  * {@code toString()} never shows a token or a key.
  */
-public sealed interface GitHubAuth permits GitHubAuth.Token, GitHubAuth.App {
+public sealed interface GitHubAuth permits GitHubAuth.Token, GitHubAuth.App, GitHubAuth.Anonymous {
+
+  /**
+   * No credentials: requests carry no {@code Authorization} header. GitHub then serves public
+   * repositories only, answers 404 for private ones, and allows 60 requests an hour per address
+   * (conditional requests answered 304 cost none).
+   */
+  static Anonymous anonymous() {
+    return Anonymous.INSTANCE;
+  }
 
   /** A token sent as {@code Authorization: Bearer <token>}. */
   static Token token(String token) {
@@ -97,5 +107,10 @@ public sealed interface GitHubAuth permits GitHubAuth.Token, GitHubAuth.App {
     public String toString() {
       return "App[appId=" + appId + ", installationId=" + installationId + ", privateKey=***]";
     }
+  }
+
+  /** No credentials (see {@link GitHubAuth#anonymous()}). */
+  record Anonymous() implements GitHubAuth {
+    static final Anonymous INSTANCE = new Anonymous();
   }
 }

@@ -136,10 +136,13 @@ public final class HttpGitHub implements GitHub {
             : settings.cacheMaxBytes() > 0
                 ? GitHubCache.withMaxBytes(settings.cacheMaxBytes())
                 : null;
-    this.credentials =
-        settings.auth() instanceof GitHubAuth.Token
-            ? new TokenCredentials((GitHubAuth.Token) settings.auth())
-            : new AppCredentials((GitHubAuth.App) settings.auth());
+    if (settings.auth() instanceof GitHubAuth.Token token) {
+      this.credentials = new TokenCredentials(token);
+    } else if (settings.auth() instanceof GitHubAuth.App app) {
+      this.credentials = new AppCredentials(app);
+    } else {
+      this.credentials = new AnonymousCredentials();
+    }
   }
 
   /** A client on the system clock, sleeping for real, with no listener. */
@@ -387,8 +390,10 @@ public final class HttpGitHub implements GitHub {
               .timeout(settings.requestTimeout())
               .header("Accept", "application/vnd.github+json")
               .header("X-GitHub-Api-Version", GitHubSettings.API_VERSION)
-              .header("User-Agent", settings.userAgent())
-              .header("Authorization", credential.authorization());
+              .header("User-Agent", settings.userAgent());
+      if (credential.authorization() != null) {
+        request.header("Authorization", credential.authorization());
+      }
       if (cached != null) {
         request.header("If-None-Match", cached.etag());
       }
@@ -748,6 +753,32 @@ public final class HttpGitHub implements GitHub {
     Credential current();
 
     void invalidate(Credential used);
+  }
+
+  /** No credentials: no Authorization header. */
+  private static final class AnonymousCredentials implements Credentials, Credential {
+    @Override
+    public Credential current() {
+      return this;
+    }
+
+    @Override
+    public void invalidate(Credential used) {}
+
+    @Override
+    public String authorization() {
+      return null;
+    }
+
+    @Override
+    public String identity() {
+      return "anonymous";
+    }
+
+    @Override
+    public boolean renewable() {
+      return false;
+    }
   }
 
   private static final class TokenCredentials implements Credentials, Credential {

@@ -3,6 +3,7 @@ package dev.changesync.engine.lease;
 import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.github.RateLimit;
 import dev.changesync.lease.OwnerId;
 import java.time.Duration;
 import java.time.Instant;
@@ -62,7 +63,9 @@ public final class WorkerRegistry {
       Instant lastSeenAt,
       Optional<Instant> stoppedAt,
       boolean livenessTracked,
-      boolean alive) {}
+      boolean alive,
+      Optional<Integer> githubRateLimitRemaining,
+      Optional<Instant> githubRateLimitResetAt) {}
 
   /** Registers (or re-registers) a worker process; started-at and last-seen are now. */
   public void register(Registration registration) {
@@ -93,13 +96,35 @@ public final class WorkerRegistry {
 
   /** Records that {@code owner} is still running. Returns false when it is not registered. */
   public boolean touch(OwnerId owner) {
+    return touch(owner, Optional.empty());
+  }
+
+  /**
+   * Records that {@code owner} is still running and, when given, the GitHub rate limit it last
+   * saw. Returns false when it is not registered.
+   */
+  public boolean touch(OwnerId owner, Optional<RateLimit> rateLimit) {
     return jdbi.withHandle(
             h ->
                 bindNow(
                         h.createUpdate(
-                            "update worker set last_seen_at = %s where owner_id = :owner"
+                            """
+                            update worker
+                               set last_seen_at = %s,
+                                   github_rate_limit_remaining =
+                                     coalesce(:remaining, github_rate_limit_remaining),
+                                   github_rate_limit_reset_at =
+                                     coalesce(:reset_at, github_rate_limit_reset_at)
+                             where owner_id = :owner
+                            """
                                 .formatted(NOW)))
                     .bind("owner", owner.toString())
+                    .bind("remaining", rateLimit.map(RateLimit::remaining).orElse(null))
+                    .bind(
+                        "reset_at",
+                        rateLimit
+                            .map(r -> r.resetAt().atOffset(java.time.ZoneOffset.UTC))
+                            .orElse(null))
                     .execute())
         == 1;
   }
@@ -152,7 +177,10 @@ public final class WorkerRegistry {
                             PostgresLeaseStore.instant(rs, "last_seen_at"),
                             Optional.ofNullable(PostgresLeaseStore.instant(rs, "stopped_at")),
                             rs.getObject("liveness_key") != null,
-                            rs.getBoolean("alive")))
+                            rs.getBoolean("alive"),
+                            Optional.ofNullable((Integer) rs.getObject("github_rate_limit_remaining")),
+                            Optional.ofNullable(
+                                PostgresLeaseStore.instant(rs, "github_rate_limit_reset_at"))))
                 .list());
   }
 

@@ -212,7 +212,9 @@ public final class LeaseService {
                               w.lastSeenAt(),
                               w.stoppedAt(),
                               w.livenessTracked(),
-                              w.alive()))
+                              w.alive(),
+                              w.githubRateLimitRemaining(),
+                              w.githubRateLimitResetAt()))
                   .toList();
           return new WorkerList(now, entries);
         });

@@ -16,6 +16,9 @@ import java.util.Optional;
  * @param openPrMissing open pull requests without a snapshot yet (total − current − stale)
  * @param openPrCursorNumber the backfill cursor: the last pull request rebuilt in the walk
  * @param pendingRefreshCount webhook hints waiting for the refresh lane
+ * @param githubRateLimitRemaining GitHub requests left in the current window, as the most recently
+ *     seen running worker last reported it (empty before any worker has called GitHub)
+ * @param githubRateLimitResetAt when that window ends and the budget is full again
  */
 public record RepositoryStatus(
     long repositoryId,
@@ -54,4 +57,6 @@ public record RepositoryStatus(
     Optional<Integer> openPrCursorNumber,
     Optional<Instant> openPrCursorUpdatedAt,
     long pendingRefreshCount,
-    Optional<String> lastError) {}
+    Optional<String> lastError,
+    Optional<Integer> githubRateLimitRemaining,
+    Optional<Instant> githubRateLimitResetAt) {}

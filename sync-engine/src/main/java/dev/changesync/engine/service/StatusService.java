@@ -63,10 +63,17 @@ public final class StatusService {
              %3$s,
              %4$s,
              (select count(*) from refresh_hint h where h.repository_id = r.id)
-               as pending_refresh_count
+               as pending_refresh_count,
+             gh.github_rate_limit_remaining, gh.github_rate_limit_reset_at
         from repository r
         join repository_sync_state s on s.repository_id = r.id
         cross join t
+        left join lateral (
+          select w.github_rate_limit_remaining, w.github_rate_limit_reset_at
+            from worker w
+           where w.stopped_at is null and w.github_rate_limit_remaining is not null
+           order by w.last_seen_at desc
+           limit 1) gh on true
         %5$s
         %6$s
         %7$s
@@ -134,7 +141,9 @@ public final class StatusService {
         Rows.optInt(rs, "open_pr_cursor_number"),
         Rows.optInstant(rs, "open_pr_cursor_updated_at"),
         rs.getLong("pending_refresh_count"),
-        Rows.optString(rs, "last_error"));
+        Rows.optString(rs, "last_error"),
+        Rows.optInt(rs, "github_rate_limit_remaining"),
+        Rows.optInstant(rs, "github_rate_limit_reset_at"));
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ public record WorkerList(Instant now, List<Entry> workers) {
    * @param livenessTracked whether it holds a liveness lock (then {@code alive} is exact)
    * @param alive its liveness lock is held, or — without one — it was seen recently and did not
    *     stop
+   * @param githubRateLimitRemaining GitHub requests left in the window, as this worker last saw
+   * @param githubRateLimitResetAt when that window ends
    */
   public record Entry(
       String ownerId,
@@ -30,5 +32,7 @@ public record WorkerList(Instant now, List<Entry> workers) {
       Instant lastSeenAt,
       Optional<Instant> stoppedAt,
       boolean livenessTracked,
-      boolean alive) {}
+      boolean alive,
+      Optional<Integer> githubRateLimitRemaining,
+      Optional<Instant> githubRateLimitResetAt) {}
 }

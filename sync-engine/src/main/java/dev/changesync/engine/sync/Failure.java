@@ -119,6 +119,11 @@ sealed interface Failure {
         switch (status) {
           case 401 -> "GitHub rejected the credentials (401)";
           case 403 -> "GitHub refused access (403)";
+          case 404 ->
+              forPull
+                  ? "GitHub returned 404" + subject
+                  : "repository not found or private (404): set CHANGESYNC_GITHUB_TOKEN to a token"
+                      + " that can read it";
           default -> "GitHub returned " + status + subject;
         };
     boolean aboutThePull = status == 404 || status == 410 || status == 422;

@@ -104,6 +104,7 @@ public final class Worker implements AutoCloseable {
   private final LivenessSession liveness; // null: liveness off
   private final SyncListener listener;
   private final Runnable housekeeping;
+  private final GitHub github;
   private final String version;
   private final Ticker ticker;
   private final WorkerRegistry registry;
@@ -150,6 +151,7 @@ public final class Worker implements AutoCloseable {
     this.state = new SyncState(time);
     Inventory inventory = new Inventory(time);
     SnapshotWriter snapshots = new SnapshotWriter(time);
+    this.github = b.github;
     this.fetch = new FetchLane(b.github, state, inventory);
     this.refresh = new RefreshLane(b.github, state, inventory, snapshots, settings);
     this.backfill =
@@ -450,9 +452,10 @@ public final class Worker implements AutoCloseable {
     }
   }
 
-  private void touch() {
+  /** Records that this worker is alive, with the GitHub rate limit it last saw. */
+  void touch() {
     try {
-      registry.touch(owner);
+      registry.touch(owner, github.rateLimit());
     } catch (RuntimeException e) {
       log.warn("could not record that worker {} is alive", owner, e);
     }

@@ -84,7 +84,9 @@ class StatusServiceTest {
           "open_pr_cursor_number",
           "open_pr_cursor_updated_at",
           "pending_refresh_count",
-          "last_error");
+          "last_error",
+          "github_rate_limit_remaining",
+          "github_rate_limit_reset_at");
 
   private static final RepoName HELLO = RepoName.of("Octo-Org", "Hello.World");
   private static final OwnerId ALICE = new OwnerId("worker-a", "a1");

@@ -36,7 +36,10 @@ class FailureTest {
   @Test
   void theSameAnswersEndingAWholePassBlameNoPull() {
     assertThat(Failure.classify(status(404)))
-        .isEqualTo(new Failure.OfInfrastructure("GitHub returned 404"));
+        .isEqualTo(
+            new Failure.OfInfrastructure(
+                "repository not found or private (404): set CHANGESYNC_GITHUB_TOKEN to a token that"
+                    + " can read it"));
     assertThat(Failure.classify(status(200))).isInstanceOf(Failure.OfInfrastructure.class);
   }
 

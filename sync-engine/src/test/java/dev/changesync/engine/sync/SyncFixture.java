@@ -44,11 +44,25 @@ final class SyncFixture implements AutoCloseable {
   private final List<Worker> workers = new ArrayList<>();
 
   SyncFixture(PostgresDatabase db) throws Exception {
+    this(db, false);
+  }
+
+  /**
+   * With {@code anonymous}, the client sends no credentials and the fake answers such requests
+   * with GitHub's unauthenticated limit of 60 an hour.
+   */
+  SyncFixture(PostgresDatabase db, boolean anonymous) throws Exception {
     db.truncateAllTables();
-    fake = FakeGitHub.builder().clock(clock).start();
+    fake =
+        anonymous
+            ? FakeGitHub.builder().clock(clock).anonymousAccess().rateLimit(60).start()
+            : FakeGitHub.builder().clock(clock).start();
     github =
         HttpGitHub.builder(
-                GitHubSettings.builder(GitHubAuth.token(FakeGitHub.DEFAULT_TOKEN))
+                GitHubSettings.builder(
+                        anonymous
+                            ? GitHubAuth.anonymous()
+                            : GitHubAuth.token(FakeGitHub.DEFAULT_TOKEN))
                     .baseUrl(fake.baseUrl())
                     .build())
             .clock(clock)

@@ -173,6 +173,7 @@ public final class FakeGitHub implements AutoCloseable {
   private Instant resetAt; // null until the first request opens a window
 
   private volatile Duration latency = Duration.ZERO;
+  private final boolean anonymous;
 
   private FakeGitHub(Builder b) throws IOException {
     this.clock = b.clock;
@@ -180,6 +181,7 @@ public final class FakeGitHub implements AutoCloseable {
     this.pathPrefix = b.pathPrefix;
     this.rateLimit = b.rateLimit;
     this.remaining = b.rateLimit;
+    this.anonymous = b.anonymous;
     this.tokens.addAll(b.tokens.isEmpty() ? List.of(DEFAULT_TOKEN) : b.tokens);
     AtomicInteger threadNumber = new AtomicInteger();
     ThreadFactory threads =
@@ -212,6 +214,7 @@ public final class FakeGitHub implements AutoCloseable {
     private String pathPrefix = "";
     private int rateLimit = DEFAULT_RATE_LIMIT;
     private int threads = 8;
+    private boolean anonymous;
     private final List<String> tokens = new ArrayList<>();
 
     private Builder() {}
@@ -262,6 +265,16 @@ public final class FakeGitHub implements AutoCloseable {
         throw new IllegalArgumentException("threads must be >= 1, was " + n);
       }
       this.threads = n;
+      return this;
+    }
+
+    /**
+     * Answers requests without an {@code Authorization} header, as GitHub does for public
+     * repositories (principal {@code anonymous}); a repository marked {@link FakeGitHub#notFound} stands for
+     * a private one. Combine with {@link #rateLimit(int) rateLimit(60)} for GitHub's limit.
+     */
+    public Builder anonymousAccess() {
+      this.anonymous = true;
       return this;
     }
 
@@ -870,6 +883,9 @@ public final class FakeGitHub implements AutoCloseable {
   }
 
   private String authenticate(String authorization, Instant now) {
+    if (authorization == null && anonymous) {
+      return "anonymous";
+    }
     String credential = credential(authorization);
     if (credential == null) {
       return null;
