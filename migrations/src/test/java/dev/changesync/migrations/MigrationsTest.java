@@ -32,20 +32,20 @@ class MigrationsTest {
       MigrationResult first = Migrations.migrate(ds);
 
       assertThat(first.previousVersion()).isEmpty();
-      assertThat(first.schemaVersion()).isEqualTo("2");
-      assertThat(first.appliedVersions()).containsExactly("1", "2");
+      assertThat(first.schemaVersion()).isEqualTo("5");
+      assertThat(first.appliedVersions()).containsExactly("1", "2", "5");
       assertThat(first.changed()).isTrue();
 
       MigrationResult again = Migrations.migrate(ds);
 
-      assertThat(again.previousVersion()).contains("2");
-      assertThat(again.schemaVersion()).isEqualTo("2");
+      assertThat(again.previousVersion()).contains("5");
+      assertThat(again.schemaVersion()).isEqualTo("5");
       assertThat(again.appliedVersions()).isEmpty();
       assertThat(again.changed()).isFalse();
 
       Migrations.validate(ds);
       assertThat(Migrations.isCurrent(ds)).isTrue();
-      assertThat(Migrations.currentVersion(ds)).contains("2");
+      assertThat(Migrations.currentVersion(ds)).contains("5");
     }
   }
 
@@ -67,8 +67,8 @@ class MigrationsTest {
       MigrationResult upgrade = Migrations.migrate(ds);
 
       assertThat(upgrade.previousVersion()).contains("1");
-      assertThat(upgrade.appliedVersions()).containsExactly("2");
-      assertThat(upgrade.schemaVersion()).isEqualTo("2");
+      assertThat(upgrade.appliedVersions()).containsExactly("2", "5");
+      assertThat(upgrade.schemaVersion()).isEqualTo("5");
       assertThat(query(ds, "select owner_id || ' ' || token from lease"))
           .containsExactly("w:1 41");
       assertThat(query(ds, "select indexname from pg_indexes where tablename = 'lease'"))

@@ -15,6 +15,7 @@ import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.service.AdminService;
 import dev.changesync.engine.service.LeaseService;
+import dev.changesync.engine.service.RepositoryCatalog;
 import dev.changesync.engine.service.StatusService;
 import dev.changesync.engine.service.WebhookIntake;
 import dev.changesync.engine.sync.SyncListener;
@@ -444,6 +445,7 @@ public final class Changesync implements AutoCloseable {
       Worker worker, // null: no workers
       StatusService status,
       AdminService admin,
+      RepositoryCatalog repositories,
       LeaseService leases,
       WebhookIntake webhooks,
       Optional<MigrationResult> migration) {}
@@ -544,10 +546,11 @@ public final class Changesync implements AutoCloseable {
     DbTime time = clock == null ? DbTime.database() : DbTime.injected(clock);
     WebhookIntake webhooks = new WebhookIntake(jdbi, time, webhookSecret);
 
+    GitHub github = givenGitHub != null || githubSettings != null ? gitHub() : null;
     Worker worker = null;
     if (runWorkers) {
       Worker.Builder workerBuilder =
-          Worker.builder(workerStore, gitHub())
+          Worker.builder(workerStore, github)
               .settings(syncSettings)
               .owner(owner)
               .liveness(session)
@@ -575,7 +578,8 @@ public final class Changesync implements AutoCloseable {
         session,
         worker,
         new StatusService(jdbi, time),
-        new AdminService(jdbi, time),
+        new AdminService(jdbi, time, Optional.ofNullable(github)),
+        new RepositoryCatalog(jdbi, time),
         new LeaseService(store, registry, time, owner, WorkerRegistry.DEFAULT_SEEN_WITHIN),
         webhooks,
         migration);
@@ -721,9 +725,17 @@ public final class Changesync implements AutoCloseable {
     return started().status();
   }
 
-  /** Tracking, backfill configuration and fetch requests. */
+  /**
+   * Tracking (checked on GitHub first when a GitHub client or settings were given), backfill
+   * configuration, fetch requests and untracking.
+   */
   public AdminService admin() {
     return started().admin();
+  }
+
+  /** The tracked repositories, a page at a time. */
+  public RepositoryCatalog repositories() {
+    return started().repositories();
   }
 
   /**

@@ -328,22 +328,52 @@ public final class Worker implements AutoCloseable {
                   return h -> state.interrupted(h, lane, repositoryId);
                 }
                 // Short and user-facing; the cause itself is logged below.
-                String error = Failure.classify(cause).message();
+                Failure failure = Failure.classify(cause);
                 Optional<Instant> notBefore = retryAt(cause);
-                return h -> state.failed(h, lane, repositoryId, error, notBefore, settings);
+                // A fetch lists the repository itself: a 404 / 410 there means it is gone (or no
+                // longer visible), and retrying it would only cost rate limit and log lines.
+                boolean gone = lane == Lane.FETCH && Failure.repositoryGone(cause);
+                String error =
+                    gone
+                        ? failure.message()
+                            + ": the repository does not exist or is not visible; not retried"
+                            + " until it is tracked again or an admin requests a fetch"
+                        : failure.message();
+                return h -> {
+                  state.failed(h, lane, repositoryId, error, notBefore, settings);
+                  if (gone) {
+                    state.notFoundOnGitHub(h, repositoryId);
+                  }
+                };
               }
             });
     Duration took = Duration.ofNanos(ticker.read() - startedNanos);
     String summary;
     if (outcome instanceof RunOutcome.Failed failed) {
       summary = "failed: " + SyncState.describe(failed.cause());
-      log.warn("{} of repository {} failed after {}", kind, repositoryId, took, failed.cause());
+      if (Failure.expected(failed.cause())) {
+        // GitHub 5xx, timeouts, rate limits, an unreachable database, a lost lease: one line.
+        log.warn(
+            "{} of repository {} failed after {}: {}",
+            kind,
+            repositoryId,
+            Failure.millis(took),
+            Failure.chain(failed.cause()));
+      } else {
+        log.warn(
+            "{} of repository {} failed after {}",
+            kind,
+            repositoryId,
+            Failure.millis(took),
+            failed.cause());
+      }
     } else if (outcome instanceof RunOutcome.Lost lost) {
       summary = "lease lost: " + lost.detail();
       log.warn("{} of repository {} cut short: {}", kind, repositoryId, lost.detail());
     } else {
       summary = detail.get();
-      log.info("{} of repository {} done in {}: {}", kind, repositoryId, took, summary);
+      log.info(
+          "{} of repository {} done in {}: {}", kind, repositoryId, Failure.millis(took), summary);
     }
     PassResult result = new PassResult(kind, repositoryId, outcome, took, summary);
     listener.passFinished(result);
