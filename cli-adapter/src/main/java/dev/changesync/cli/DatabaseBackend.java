@@ -14,7 +14,9 @@ import dev.changesync.engine.service.PullFiles;
 import dev.changesync.engine.service.PullStatus;
 import dev.changesync.engine.service.RecoveryResult;
 import dev.changesync.engine.service.ReleasedLease;
+import dev.changesync.engine.service.RepositoryList;
 import dev.changesync.engine.service.RepositoryStatus;
+import dev.changesync.engine.service.UntrackedRepository;
 import dev.changesync.engine.service.ServiceException;
 import dev.changesync.engine.service.UnavailableException;
 import dev.changesync.engine.service.WorkerList;
@@ -46,7 +48,15 @@ final class DatabaseBackend implements Backend {
           Setting.DATABASE_USER,
           Setting.DATABASE_PASSWORD,
           Setting.WORKER_NAME,
-          Setting.LIVENESS);
+          Setting.LIVENESS,
+          // With GitHub credentials, tracking a new repository checks it on GitHub first.
+          Setting.GITHUB_API_URL,
+          Setting.GITHUB_ALLOW_INSECURE,
+          Setting.GITHUB_TOKEN,
+          Setting.GITHUB_TOKEN_FILE,
+          Setting.GITHUB_APP_ID,
+          Setting.GITHUB_APP_INSTALLATION_ID,
+          Setting.GITHUB_APP_PRIVATE_KEY_PATH);
 
   private final Changesync changesync;
   private final String where;
@@ -147,6 +157,16 @@ final class DatabaseBackend implements Backend {
   @Override
   public Answer<RepositoryStatus> requestFetch(RepoName name) {
     return answer(() -> changesync.admin().requestFetch(name));
+  }
+
+  @Override
+  public Answer<RepositoryList> repositories(int limit, Optional<RepoName> after) {
+    return answer(() -> changesync.repositories().list(limit, after));
+  }
+
+  @Override
+  public Answer<UntrackedRepository> untrack(RepoName name, String actor) {
+    return answer(() -> changesync.admin().untrack(name, actor));
   }
 
   @Override

@@ -16,7 +16,9 @@ import dev.changesync.engine.service.PullFiles;
 import dev.changesync.engine.service.PullStatus;
 import dev.changesync.engine.service.RecoveryResult;
 import dev.changesync.engine.service.ReleasedLease;
+import dev.changesync.engine.service.RepositoryList;
 import dev.changesync.engine.service.RepositoryStatus;
+import dev.changesync.engine.service.UntrackedRepository;
 import dev.changesync.engine.service.WorkerList;
 import dev.changesync.lease.LeaseState;
 import java.io.IOException;
@@ -158,6 +160,27 @@ final class HttpBackend implements Backend {
   }
 
   @Override
+  public Answer<RepositoryList> repositories(int limit, Optional<RepoName> after) {
+    return get(
+        API
+            + "/repos?limit="
+            + limit
+            + after
+                .map(a -> "&after=" + URLEncoder.encode(a.fullName(), StandardCharsets.UTF_8))
+                .orElse(""),
+        RepositoryList.class);
+  }
+
+  @Override
+  public Answer<UntrackedRepository> untrack(RepoName name, String actor) {
+    return send(
+        repo(name) + "?actor=" + URLEncoder.encode(actor, StandardCharsets.UTF_8),
+        "DELETE",
+        null,
+        UntrackedRepository.class);
+  }
+
+  @Override
   public String describe() {
     return base.toString();
   }
@@ -188,6 +211,10 @@ final class HttpBackend implements Backend {
   }
 
   private <T> Answer<T> post(String path, Object body, Class<T> type) {
+    return send(path, "POST", body, type);
+  }
+
+  private <T> Answer<T> send(String path, String method, Object body, Class<T> type) {
     String token =
         adminToken.orElseThrow(
             () ->
@@ -198,11 +225,11 @@ final class HttpBackend implements Backend {
     HttpRequest.Builder request =
         request(path).header("Authorization", "Bearer " + token);
     if (body == null) {
-      request.POST(HttpRequest.BodyPublishers.noBody());
+      request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
       request
           .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(write(body), StandardCharsets.UTF_8));
+          .method(method, HttpRequest.BodyPublishers.ofString(write(body), StandardCharsets.UTF_8));
     }
     return read(send(request.build()), mapper.getTypeFactory().constructType(type));
   }
@@ -303,6 +330,7 @@ final class HttpBackend implements Backend {
               "the server at " + base + " refused: " + message
                   + " (is CHANGESYNC_ADMIN_TOKEN configured on the server?)");
       case 503 -> new CliException("the server at " + base + " is not available: " + message);
+      case 502 -> new CliException("the server at " + base + " could not ask GitHub: " + message);
       default ->
           new CliException(
               "the server at " + base + " answered HTTP " + status + " to "

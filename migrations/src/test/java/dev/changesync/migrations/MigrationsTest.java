@@ -83,7 +83,7 @@ class MigrationsTest {
       assertThatThrownBy(() -> Migrations.validate(db.dataSource()))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema is not initialised (this changesync build needs version 2); "
+              "database schema is not initialised (this changesync build needs version 5); "
                   + "run `changesync migrate` or start the server with migrations enabled");
     }
   }
@@ -100,7 +100,7 @@ class MigrationsTest {
           .load()
           .migrate();
       String expected =
-          "database schema version 99 is newer than this changesync build supports (2); "
+          "database schema version 99 is newer than this changesync build supports (5); "
               + "upgrade changesync";
 
       assertThatThrownBy(() -> Migrations.migrate(ds))
@@ -123,12 +123,12 @@ class MigrationsTest {
           ds,
           "insert into flyway_schema_history (installed_rank, version, description, type, script, "
               + "checksum, installed_by, execution_time, success) "
-              + "values (3, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
+              + "values (4, '7', 'later', 'SQL', 'V7__later.sql', 42, current_user, 1, true)");
 
       assertThatThrownBy(() -> Migrations.validate(ds))
           .isInstanceOf(MigrationException.class)
           .hasMessage(
-              "database schema version 7 is newer than this changesync build supports (2); "
+              "database schema version 7 is newer than this changesync build supports (5); "
                   + "upgrade changesync");
       assertThatThrownBy(() -> Migrations.migrate(ds)).isInstanceOf(MigrationException.class);
     }
@@ -186,10 +186,10 @@ class MigrationsTest {
         int applied = 0;
         for (Future<MigrationResult> result : results) {
           MigrationResult r = result.get(60, TimeUnit.SECONDS);
-          assertThat(r.schemaVersion()).isEqualTo("2");
+          assertThat(r.schemaVersion()).isEqualTo("5");
           applied += r.appliedVersions().size();
         }
-        assertThat(applied).isEqualTo(2);
+        assertThat(applied).isEqualTo(3);
       } finally {
         executor.shutdownNow();
       }

@@ -114,6 +114,8 @@ public final class ChangesyncConfig {
   private final int backfillMaxPrs;
   private final Duration backfillMaxRuntime;
   private final Duration shutdownGrace;
+  private final Duration retryMin;
+  private final Duration retryMax;
   private final boolean migrate;
   private final LogFormat logFormat;
 
@@ -144,6 +146,8 @@ public final class ChangesyncConfig {
     this.backfillMaxPrs = p.backfillMaxPrs;
     this.backfillMaxRuntime = p.backfillMaxRuntime;
     this.shutdownGrace = p.shutdownGrace;
+    this.retryMin = p.retryMin;
+    this.retryMax = p.retryMax;
     this.migrate = p.migrate;
     this.logFormat = p.logFormat;
   }
@@ -232,6 +236,8 @@ public final class ChangesyncConfig {
     int backfillMaxPrs;
     Duration backfillMaxRuntime;
     Duration shutdownGrace;
+    Duration retryMin;
+    Duration retryMax;
     boolean migrate;
     LogFormat logFormat;
 
@@ -342,6 +348,19 @@ public final class ChangesyncConfig {
               1);
       backfillMaxRuntime = duration(Setting.BACKFILL_MAX_RUNTIME, false);
       shutdownGrace = duration(Setting.SHUTDOWN_GRACE, true);
+      retryMin = duration(Setting.RETRY_MIN, false);
+      retryMax = duration(Setting.RETRY_MAX, false);
+      if (retryMax.compareTo(retryMin) < 0) {
+        problems.add(
+            source(Setting.RETRY_MAX)
+                + " ("
+                + Durations.format(retryMax)
+                + ") must not be shorter than "
+                + source(Setting.RETRY_MIN)
+                + " ("
+                + Durations.format(retryMin)
+                + ")");
+      }
       migrate = required(Setting.MIGRATE, v -> onOff(Setting.MIGRATE, v), true);
       logFormat = required(Setting.LOG_FORMAT, v -> logFormat(Setting.LOG_FORMAT, v), LogFormat.TEXT);
     }
@@ -855,6 +874,8 @@ public final class ChangesyncConfig {
         .backfillMaxPulls(backfillMaxPrs)
         .backfillMaxRuntime(backfillMaxRuntime)
         .shutdownGrace(shutdownGrace)
+        .retryBackoffBase(retryMin)
+        .retryBackoffCap(retryMax)
         .workerThreads(workerThreads)
         .leasePolicy(leasePolicy)
         .build();
@@ -937,6 +958,16 @@ public final class ChangesyncConfig {
     return backfillMaxRuntime;
   }
 
+  /** {@code CHANGESYNC_RETRY_MIN} (default 30s): a lane's backoff after its first failure. */
+  public Duration retryMin() {
+    return retryMin;
+  }
+
+  /** {@code CHANGESYNC_RETRY_MAX} (default 1h): the longest backoff of a failing lane. */
+  public Duration retryMax() {
+    return retryMax;
+  }
+
   /** {@code CHANGESYNC_SHUTDOWN_GRACE} (default 30s). */
   public Duration shutdownGrace() {
     return shutdownGrace;
@@ -1017,6 +1048,8 @@ public final class ChangesyncConfig {
     out.add("backfillMaxPrs=" + backfillMaxPrs);
     out.add("backfillMaxRuntime=" + Durations.format(backfillMaxRuntime));
     out.add("shutdownGrace=" + Durations.format(shutdownGrace));
+    out.add("retryMin=" + Durations.format(retryMin));
+    out.add("retryMax=" + Durations.format(retryMax));
     out.add("migrate=" + (migrate ? "on" : "off"));
     out.add("logFormat=" + logFormat.configName());
     return out.toString();

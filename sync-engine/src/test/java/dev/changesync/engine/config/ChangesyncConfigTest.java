@@ -567,4 +567,27 @@ class ChangesyncConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("GitHub credentials are required to run workers");
   }
+
+  @Test
+  void retryBackoffSettingsReachTheSyncSettingsAndMaxMayNotBeBelowMin() {
+    ChangesyncConfig defaults = parse(Map.of());
+    assertThat(defaults.retryMin()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.retryMax()).isEqualTo(Duration.ofHours(1));
+    assertThat(defaults.syncSettings().retryBackoffBase()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.syncSettings().retryBackoffCap()).isEqualTo(Duration.ofHours(1));
+
+    ChangesyncConfig set =
+        parse(Map.of("CHANGESYNC_RETRY_MIN", "2s", "CHANGESYNC_RETRY_MAX", "5m"));
+    assertThat(set.syncSettings().retryBackoffBase()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(set.syncSettings().retryBackoffCap()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(set.syncSettings().retryAfter(3)).isEqualTo(Duration.ofSeconds(8));
+    assertThat(parse(Map.of(), "--retry-min", "1s").retryMin()).isEqualTo(Duration.ofSeconds(1));
+
+    assertThat(failure(Map.of("CHANGESYNC_RETRY_MIN", "10m", "CHANGESYNC_RETRY_MAX", "1m")).problems())
+        .containsExactly("CHANGESYNC_RETRY_MAX (1m) must not be shorter than CHANGESYNC_RETRY_MIN (10m)");
+    assertThat(failure(Map.of("CHANGESYNC_RETRY_MIN", "0s")).problems())
+        .singleElement()
+        .asString()
+        .startsWith("CHANGESYNC_RETRY_MIN: '0s' must be longer than zero");
+  }
 }
