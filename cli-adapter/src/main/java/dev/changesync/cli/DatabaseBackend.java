@@ -22,6 +22,7 @@ import dev.changesync.engine.service.UnavailableException;
 import dev.changesync.engine.service.WorkerList;
 import dev.changesync.migrations.MigrationException;
 import dev.changesync.migrations.MigrationResult;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,9 +73,27 @@ final class DatabaseBackend implements Backend {
    * {@code context}'s environment. Connects lazily: an unreachable database shows on the first
    * call.
    */
-  static DatabaseBackend open(String jdbcUrl, CliContext context) {
-    Changesync changesync = builder(jdbcUrl, context).migrateOnStart(false).build().start();
+  static DatabaseBackend open(String jdbcUrl, CliContext context, Duration timeout) {
+    Changesync changesync =
+        builder(withTimeouts(jdbcUrl, timeout), context).migrateOnStart(false).build().start();
     return new DatabaseBackend(changesync, redact(jdbcUrl));
+  }
+
+  /**
+   * {@code jdbcUrl} with the driver's connect, login and socket timeouts set to {@code timeout}
+   * (whole seconds, at least one) where the URL does not set them itself, so that an unreachable
+   * or frozen database fails the command instead of hanging it.
+   */
+  static String withTimeouts(String jdbcUrl, Duration timeout) {
+    long seconds = Math.max(1, (timeout.toMillis() + 999) / 1000);
+    StringBuilder url = new StringBuilder(jdbcUrl);
+    String lower = jdbcUrl.toLowerCase(java.util.Locale.ROOT);
+    for (String parameter : List.of("connectTimeout", "loginTimeout", "socketTimeout")) {
+      if (!lower.matches(".*[?&]" + parameter.toLowerCase(java.util.Locale.ROOT) + "=.*")) {
+        url.append(url.indexOf("?") < 0 ? '?' : '&').append(parameter).append('=').append(seconds);
+      }
+    }
+    return url.toString();
   }
 
   /** Applies pending migrations to the database at {@code jdbcUrl}. */

@@ -48,8 +48,8 @@ import java.util.Optional;
  */
 final class HttpBackend implements Backend {
 
+  /** Longest wait for a TCP connection (within the request timeout). */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
   private static final String API = "/v1/changes";
 
@@ -57,6 +57,7 @@ final class HttpBackend implements Backend {
   private final Optional<String> adminToken;
   private final Optional<String> readToken;
   private final HttpClient client;
+  private final Duration requestTimeout;
   private final ObjectMapper mapper = ApiJson.newMapper();
 
   /**
@@ -64,14 +65,17 @@ final class HttpBackend implements Backend {
    * @param adminToken sent on admin actions; without one they fail before any request is made
    * @param readToken sent on reads; without one reads go unauthenticated
    */
-  HttpBackend(URI base, Optional<String> adminToken, Optional<String> readToken) {
+  HttpBackend(
+      URI base, Optional<String> adminToken, Optional<String> readToken, Duration requestTimeout) {
     this.base = base;
     this.adminToken = adminToken;
     this.readToken = readToken;
+    this.requestTimeout = requestTimeout;
     this.client =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(CONNECT_TIMEOUT)
+            .connectTimeout(
+                requestTimeout.compareTo(CONNECT_TIMEOUT) < 0 ? requestTimeout : CONNECT_TIMEOUT)
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
   }
@@ -236,7 +240,7 @@ final class HttpBackend implements Backend {
 
   private HttpRequest.Builder request(String path) {
     return HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(requestTimeout)
         .header("Accept", "application/json")
         .header("User-Agent", "changesync-cli");
   }
@@ -248,7 +252,13 @@ final class HttpBackend implements Backend {
       throw unreachable(e);
     } catch (HttpTimeoutException e) {
       throw new CliException(
-          "the server at " + base + " did not answer within " + Times.span(REQUEST_TIMEOUT), 1, e);
+          "the server at "
+              + base
+              + " did not answer within "
+              + Times.span(requestTimeout)
+              + " (--timeout)",
+          1,
+          e);
     } catch (IOException e) {
       if (isConnectFailure(e)) {
         throw unreachable(e);

@@ -805,12 +805,50 @@ public final class Changesync implements AutoCloseable {
     }
   }
 
+  /** How long {@link #readiness()} waits for its probe before it answers "not ready". */
+  public static final Duration READINESS_BUDGET = Duration.ofMillis(900);
+
+  private final Object probeLock = new Object();
+  private java.util.concurrent.CompletableFuture<Readiness> probeInFlight; // guarded by probeLock
+
   /**
-   * Checks readiness ({@code /readyz}): a query on every call; the schema check, which is costly,
-   * at most every {@link #SCHEMA_CURRENT_CACHED_FOR} while it passes and every {@link
-   * #SCHEMA_PROBLEM_CACHED_FOR} while it does not. Never throws.
+   * Checks readiness ({@code /readyz}) within {@link #READINESS_BUDGET}, so that a probe with a
+   * one-second timeout (Kubernetes' default) gets an answer even when the database hangs: a query
+   * on every call; the schema check, which is costly, at most every {@link
+   * #SCHEMA_CURRENT_CACHED_FOR} while it passes and every {@link #SCHEMA_PROBLEM_CACHED_FOR} while
+   * it does not. The probe runs on a thread of its own; a probe still running when the budget is
+   * spent answers "database did not answer", and later calls wait for that same probe instead of
+   * piling up new ones. Never throws.
    */
   public Readiness readiness() {
+    java.util.concurrent.CompletableFuture<Readiness> probe;
+    synchronized (probeLock) {
+      if (probeInFlight == null || probeInFlight.isDone()) {
+        probeInFlight =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                this::probeReadiness,
+                task -> {
+                  Thread t = new Thread(task, "changesync-readiness");
+                  t.setDaemon(true);
+                  t.start();
+                });
+      }
+      probe = probeInFlight;
+    }
+    try {
+      return probe.get(READINESS_BUDGET.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      return Readiness.notReady(
+          false, "database unreachable: no answer within " + READINESS_BUDGET.toMillis() + "ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Readiness.notReady(false, "interrupted while checking readiness");
+    } catch (java.util.concurrent.ExecutionException e) {
+      return Readiness.notReady(false, "readiness check failed: " + rootMessage(e));
+    }
+  }
+
+  private Readiness probeReadiness() {
     Running r;
     try {
       r = started();
