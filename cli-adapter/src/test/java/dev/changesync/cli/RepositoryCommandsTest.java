@@ -77,7 +77,7 @@ class RepositoryCommandsTest {
   @ParameterizedTest
   @EnumSource(Mode.class)
   void backfillOfARepositoryGitHubDoesNotKnowExits1AndStoresNothing(Mode mode) {
-    CliRunner.Result r = run(mode, "backfill", "acme/doesnotexist", "--mode", "open_only");
+    CliRunner.Result r = run(mode, "backfill", "acme/doesnotexist", "--mode", "open_only", "--priority", "0");
 
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
     assertThat(r.err())
@@ -92,8 +92,8 @@ class RepositoryCommandsTest {
   void reposListsWhatIsTrackedAndUntrackRemovesIt(Mode mode) throws Exception {
     fake.createRepo("acme", "widgets").openPrs(2);
     fake.createRepo("acme", "gadgets").openPrs(1);
-    assertThat(run(mode, "backfill", "acme/widgets", "--mode", "open_only").exitCode()).isZero();
-    assertThat(run(mode, "backfill", "acme/gadgets", "--mode", "off").exitCode()).isZero();
+    assertThat(run(mode, "backfill", "acme/widgets", "--mode", "open_only", "--priority", "0").exitCode()).isZero();
+    assertThat(run(mode, "backfill", "acme/gadgets", "--mode", "off", "--priority", "0").exitCode()).isZero();
     await()
         .atMost(60, SECONDS)
         .pollInterval(100, MILLISECONDS)

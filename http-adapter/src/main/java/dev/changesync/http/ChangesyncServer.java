@@ -12,6 +12,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -100,8 +101,7 @@ public final class ChangesyncServer implements AutoCloseable {
               .leaseListener(LeaseListeners.of(new LeaseEventLog(), metrics.leaseListener()))
               .syncListener(metrics.syncListener())
               .githubListener(metrics.gitHubListener())
-              .build()
-              .start();
+              .build();
     } catch (RuntimeException | Error e) {
       metrics.close();
       throw e;
@@ -121,6 +121,17 @@ public final class ChangesyncServer implements AutoCloseable {
               .create(config.httpHost(), config.httpPort(), drain)
               .start();
     } catch (RuntimeException | Error e) {
+      changesync.close();
+      metrics.close();
+      throw e;
+    }
+    // The port is bound first, so that a clash is found before anything else starts; then the
+    // database is checked (migrated, or its schema validated) before any worker starts. Until
+    // then /readyz answers 503 and the API "starting".
+    try {
+      changesync.start();
+    } catch (RuntimeException | Error e) {
+      http.stop();
       changesync.close();
       metrics.close();
       throw e;
@@ -285,6 +296,13 @@ public final class ChangesyncServer implements AutoCloseable {
       err.println("changesync: " + e.getMessage());
       return EXIT_CONFIG;
     } catch (RuntimeException | LinkageError e) {
+      Optional<String> known = StartupFailure.describe(e, config);
+      if (known.isPresent()) {
+        // The operator's to fix, and the line says how: the stack trace only at debug level.
+        log.debug("changesync server could not start", e);
+        err.println("changesync: " + known.get());
+        return EXIT_CONFIG;
+      }
       log.error("changesync server could not start", e);
       err.println("changesync: could not start: " + e.getMessage());
       return EXIT_START_FAILED;

@@ -128,6 +128,7 @@ final class HttpApi {
     RoutesConfig routes = cfg.routes;
     access.register(routes); // Host check and read token, before every route
     routes.before(MethodOverrideGuard::check);
+    routes.before(API + "/*", this::requireStarted);
     routes.get("/healthz", this::health);
     routes.get("/readyz", this::ready);
     routes.get("/metrics", this::metrics);
@@ -201,6 +202,14 @@ final class HttpApi {
   // ---------------------------------------------------------------------------------------------
   // Health and metrics
   // ---------------------------------------------------------------------------------------------
+
+  /** The API answers once the engine has started (the port is bound before the database check). */
+  private void requireStarted(Context ctx) {
+    if (!changesync.isStarted()) {
+      ctx.header("Retry-After", "1");
+      throw new io.javalin.http.ServiceUnavailableResponse("not serving: starting up or shutting down");
+    }
+  }
 
   private void health(Context ctx) {
     ctx.json(Map.of("status", "ok"));

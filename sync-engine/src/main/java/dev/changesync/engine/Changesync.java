@@ -720,6 +720,11 @@ public final class Changesync implements AutoCloseable {
         s == State.NEW ? "Changesync is not started: call start() first" : "Changesync is closed");
   }
 
+  /** Whether {@link #start()} has completed and {@link #close()} not begun. */
+  public boolean isStarted() {
+    return state == State.STARTED && running != null;
+  }
+
   /** Repository and pull request status, snapshots and files. */
   public StatusService status() {
     return started().status();
