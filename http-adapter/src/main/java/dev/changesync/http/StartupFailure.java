@@ -54,26 +54,35 @@ final class StartupFailure {
                 + config.httpHost()
                 + ": not an address of this machine (name not resolved)");
       }
+    }
+    // The pool's own exception ("Connection is not available") wraps the driver's: the deepest
+    // SQL state says what happened, a socket exception where the database is not reachable.
+    SQLException deepest = null;
+    Throwable network = null;
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof SQLException sql && sql.getSQLState() != null) {
-        Optional<String> line = database(sql, database);
-        if (line.isPresent()) {
-          return line;
-        }
+        deepest = sql;
       }
       if (t instanceof ConnectException
           || t instanceof NoRouteToHostException
           || t instanceof UnknownHostException
           || t instanceof SocketTimeoutException) {
-        return Optional.of(
-            Setting.DATABASE_URL.envName()
-                + ": the database at "
-                + database
-                + " is not reachable ("
-                + t.getClass().getSimpleName()
-                + ": "
-                + t.getMessage()
-                + ")");
+        network = t;
       }
+    }
+    if (network != null) {
+      return Optional.of(
+          Setting.DATABASE_URL.envName()
+              + ": the database at "
+              + database
+              + " is not reachable ("
+              + network.getClass().getSimpleName()
+              + ": "
+              + network.getMessage()
+              + ")");
+    }
+    if (deepest != null) {
+      return database(deepest, database);
     }
     return Optional.empty();
   }

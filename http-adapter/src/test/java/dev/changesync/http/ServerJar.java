@@ -114,13 +114,13 @@ final class ServerJar implements AutoCloseable {
     }
   }
 
-  /** The message of a log line: JSON lines carry it in {@code formattedMessage}. */
+  /** The message of a log line: JSON lines carry it in {@code message}. */
   private static String message(String line) {
     if (!line.startsWith("{")) {
       return line;
     }
     try {
-      return JSON.readTree(line).path("formattedMessage").asText("");
+      return JSON.readTree(line).path("message").asText("");
     } catch (IOException e) {
       return line;
     }

@@ -128,13 +128,13 @@ class ServerProcessIT {
     return Optional.empty();
   }
 
-  /** The message of a log line: JSON lines carry it in {@code formattedMessage}. */
+  /** The message of a log line: JSON lines carry it in {@code message}. */
   private static String message(String line) {
     if (!line.startsWith("{")) {
       return line;
     }
     try {
-      return JSON.readTree(line).path("formattedMessage").asText("");
+      return JSON.readTree(line).path("message").asText("");
     } catch (IOException e) {
       return line;
     }
@@ -240,7 +240,15 @@ class ServerProcessIT {
     }
     assertThat(lines).isNotEmpty();
     for (String line : lines) {
-      assertThat(JSON.readTree(line).isObject()).as(line).isTrue();
+      JsonNode json = JSON.readTree(line);
+      assertThat(json.isObject()).as(line).isTrue();
+      // Flat fields as log shippers expect them, the time in ISO-8601 (not epoch millis).
+      assertThat(json.path("@timestamp").asText())
+          .as(line)
+          .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?(Z|[+-]\\d\\d:\\d\\d)");
+      assertThat(json.path("level").asText()).as(line).isIn("INFO", "WARN", "ERROR", "DEBUG");
+      assertThat(json.path("logger_name").asText()).as(line).isNotEmpty();
+      assertThat(json.has("message")).as(line).isTrue();
     }
     List<String> messages = lines.stream().map(ServerProcessIT::message).toList();
     assertThat(messages).anySatisfy(m -> assertThat(m).startsWith("lease claimed: repo:"));

@@ -426,7 +426,8 @@ public final class HttpGitHub implements GitHub {
               what + "; gave up after " + failures + " attempts", OptionalInt.empty(), e);
         }
         Duration backoff = backoff(failures);
-        log.warn("{}; retry {} of {} in {}", what, failures, settings.maxRetries(), backoff);
+        log.warn(
+            "{}; retry {} of {} in {}ms", what, failures, settings.maxRetries(), backoff.toMillis());
         pause(WaitReason.NETWORK_ERROR, backoff, method, target);
         continue;
       }
@@ -506,7 +507,8 @@ public final class HttpGitHub implements GitHub {
               what + "; gave up after " + failures + " attempts", status);
         }
         Duration backoff = backoff(failures);
-        log.warn("{}; retry {} of {} in {}", what, failures, settings.maxRetries(), backoff);
+        log.warn(
+            "{}; retry {} of {} in {}ms", what, failures, settings.maxRetries(), backoff.toMillis());
         pause(WaitReason.SERVER_ERROR, backoff, method, target);
         continue;
       }

@@ -398,7 +398,17 @@ public final class Worker implements AutoCloseable {
       } catch (VirtualMachineError e) {
         throw e;
       } catch (Throwable t) {
-        log.warn("worker loop iteration failed; polling again in {}", settings.pollEvery(), t);
+        if (Failure.expected(t)) {
+          log.warn(
+              "worker loop iteration failed; polling again in {}: {}",
+              Failure.millis(settings.pollEvery()),
+              Failure.chain(t));
+        } else {
+          log.warn(
+              "worker loop iteration failed; polling again in {}",
+              Failure.millis(settings.pollEvery()),
+              t);
+        }
         listener.loopFailed(t);
       }
       if (Thread.currentThread().isInterrupted()) {
@@ -419,7 +429,7 @@ public final class Worker implements AutoCloseable {
     try {
       registry.touch(owner);
     } catch (RuntimeException e) {
-      log.warn("could not record that worker {} is alive", owner, e);
+      log.warn("could not record that worker {} is alive: {}", owner, Failure.chain(e));
     }
   }
 
@@ -427,7 +437,7 @@ public final class Worker implements AutoCloseable {
     try {
       store.pruneEvents();
     } catch (RuntimeException e) {
-      log.warn("pruning lease events failed", e);
+      log.warn("pruning lease events failed: {}", Failure.chain(e));
     }
     try {
       housekeeping.run();
@@ -471,7 +481,9 @@ public final class Worker implements AutoCloseable {
           clean = false;
         }
         if (!clean) {
-          log.warn("passes still running after the grace period of {}; cancelling them", grace);
+          log.warn(
+              "passes still running after the grace period of {}; cancelling them",
+              Failure.millis(grace));
           forceStop = true;
           loops.shutdownNow();
           if (!interrupted) {
