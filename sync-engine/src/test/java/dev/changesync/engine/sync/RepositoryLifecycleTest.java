@@ -242,6 +242,41 @@ class RepositoryLifecycleTest {
     assertThat(done.converged()).isTrue();
   }
 
+  // --- logs -------------------------------------------------------------------------------------
+
+  @Test
+  void anExpectedFailureIsOneLogLineWithItsCausesAndNoStackTrace() {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Worker.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+    appender.start();
+    ch.qos.logback.classic.Level level = logger.getLevel();
+    logger.setLevel(ch.qos.logback.classic.Level.INFO); // the test configuration keeps it quiet
+    logger.addAppender(appender);
+    try {
+      fx.fake.createRepo("acme", "widgets").openPrs(1);
+      admin.configureBackfill(WIDGETS, BackfillMode.OPEN_ONLY, 0);
+      fx.fake.failPath("/repos/acme/widgets/pulls", 503);
+
+      fx.drain(worker);
+    } finally {
+      logger.detachAppender(appender);
+      logger.setLevel(level);
+    }
+
+    List<ch.qos.logback.classic.spi.ILoggingEvent> failures =
+        appender.list.stream().filter(e -> e.getFormattedMessage().contains("failed after")).toList();
+    assertThat(failures).hasSize(1);
+    ch.qos.logback.classic.spi.ILoggingEvent failure = failures.get(0);
+    assertThat(failure.getThrowableProxy()).as("no stack trace").isNull();
+    assertThat(failure.getFormattedMessage())
+        .matches("REQUESTED_FETCH of repository \\d+ failed after \\d+ms: .*")
+        .contains("GitHubException")
+        .contains("503")
+        .doesNotContain("PT");
+  }
+
   // --- phases -----------------------------------------------------------------------------------
 
   @Test
