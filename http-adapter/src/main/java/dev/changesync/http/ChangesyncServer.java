@@ -259,6 +259,12 @@ public final class ChangesyncServer implements AutoCloseable {
    * 0. A bad configuration prints one message naming the variable on standard error and exits 2; a
    * failed start exits 1.
    */
+  /** This build's version (the jar manifest's {@code Implementation-Version}), else {@code dev}. */
+  public static String version() {
+    String v = ChangesyncServer.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
   public static void main(String[] args) {
     int status = run(System.getenv(), List.of(args), System.out, System.err);
     if (status != 0) {
@@ -279,6 +285,10 @@ public final class ChangesyncServer implements AutoCloseable {
     requireNonNull(args, "args");
     if (args.contains("--help") || args.contains("-h")) {
       out.print(usage());
+      return 0;
+    }
+    if (args.contains("--version") || args.contains("-V")) {
+      out.println("changesync " + version());
       return 0;
     }
     ChangesyncConfig config;
@@ -348,7 +358,7 @@ public final class ChangesyncServer implements AutoCloseable {
 
   /** The server's usage: how it is run and every setting, with its variable and flag. */
   public static String usage() {
-    return "usage: java -jar changesync-server.jar [--flag value ...]\n"
+    return "usage: java -jar changesync-server.jar [--flag value ...] | --version | --help\n"
         + "Every setting is an environment variable or the equivalent flag (flags win):\n"
         + ChangesyncConfig.usage();
   }

@@ -532,12 +532,23 @@ public final class ChangesyncConfig {
     }
 
     private Optional<String> jdbcUrl(String value) {
+      if (PostgresUrls.isLibpqUrl(value)) {
+        try {
+          return Optional.of(PostgresUrls.toJdbc(value));
+        } catch (IllegalArgumentException e) {
+          problem(
+              Setting.DATABASE_URL,
+              "'" + Durations.printable(redactUrl(value)) + "' " + e.getMessage());
+          return Optional.empty();
+        }
+      }
       if (!value.startsWith("jdbc:postgresql:")) {
         problem(
             Setting.DATABASE_URL,
             "'"
                 + Durations.printable(redactUrl(value))
-                + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE)");
+                + "' is not a PostgreSQL URL (jdbc:postgresql://HOST:PORT/DATABASE or"
+                + " postgres://USER:PASSWORD@HOST:PORT/DATABASE)");
         return Optional.empty();
       }
       return Optional.of(value);

@@ -590,4 +590,29 @@ class ChangesyncConfigTest {
         .asString()
         .startsWith("CHANGESYNC_RETRY_MIN: '0s' must be longer than zero");
   }
+
+  @Test
+  void aPostgresUrlIsTakenAsItsJdbcUrl() {
+    ChangesyncConfig config =
+        parse(
+            Map.of(
+                "CHANGESYNC_DATABASE_URL",
+                "postgres://app:p%40ss%2Fw0rd@db.internal:6432/changesync?sslmode=require"));
+
+    assertThat(config.databaseUrl())
+        .contains(
+            "jdbc:postgresql://db.internal:6432/changesync?sslmode=require&user=app"
+                + "&password=p%40ss%2Fw0rd");
+    assertThat(parse(Map.of("CHANGESYNC_DATABASE_URL", "postgresql://localhost/cs")).databaseUrl())
+        .contains("jdbc:postgresql://localhost/cs");
+    assertThat(config.toString()).doesNotContain("p%40ss").doesNotContain("w0rd");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_URL", "postgres:///nohost")).problems())
+        .singleElement()
+        .asString()
+        .startsWith("CHANGESYNC_DATABASE_URL: 'postgres:///nohost' has no host");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_URL", "mysql://db/x")).problems())
+        .singleElement()
+        .asString()
+        .contains("is not a PostgreSQL URL");
+  }
 }
