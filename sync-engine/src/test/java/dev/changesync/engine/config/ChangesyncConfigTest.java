@@ -202,7 +202,7 @@ class ChangesyncConfigTest {
     env.put("CHANGESYNC_POLL_INTERVAL", "5");
     env.put("CHANGESYNC_BACKFILL_MAX_PRS", "-1");
     env.put("CHANGESYNC_GITHUB_API_URL", "ftp://github");
-    env.put("CHANGESYNC_DATABASE_URL", "postgres://u:hunter2@db/x");
+    env.put("CHANGESYNC_DATABASE_URL", "mysql://u:hunter2@db/x");
 
     ConfigException e = failure(env);
 
@@ -219,7 +219,7 @@ class ChangesyncConfigTest {
             p -> assertThat(p).startsWith("CHANGESYNC_BACKFILL_MAX_PRS: -1 is out of range"))
         .anySatisfy(p -> assertThat(p).startsWith("CHANGESYNC_GITHUB_API_URL: 'ftp://github'"))
         .anySatisfy(
-            p -> assertThat(p).startsWith("CHANGESYNC_DATABASE_URL: 'postgres://u:****@db/x'"));
+            p -> assertThat(p).startsWith("CHANGESYNC_DATABASE_URL: 'mysql://u:****@db/x'"));
     assertThat(e.getMessage())
         .startsWith("invalid configuration (8 problems):")
         .doesNotContain("hunter2");
