@@ -306,6 +306,8 @@ public final class Worker implements AutoCloseable {
     listener.passStarted(kind, repositoryId);
     long startedNanos = ticker.read();
     AtomicReference<String> detail = new AtomicReference<>("");
+    java.util.concurrent.atomic.AtomicBoolean notFound =
+        new java.util.concurrent.atomic.AtomicBoolean();
     RunOutcome outcome =
         runner.run(
             lease,
@@ -333,6 +335,7 @@ public final class Worker implements AutoCloseable {
                 // A fetch lists the repository itself: a 404 / 410 there means it is gone (or no
                 // longer visible), and retrying it would only cost rate limit and log lines.
                 boolean gone = lane == Lane.FETCH && Failure.repositoryGone(cause);
+                notFound.set(gone);
                 String error =
                     gone
                         ? failure.message()
@@ -374,6 +377,12 @@ public final class Worker implements AutoCloseable {
       summary = detail.get();
       log.info(
           "{} of repository {} done in {}: {}", kind, repositoryId, Failure.millis(took), summary);
+    }
+    if (notFound.get()) {
+      log.warn(
+          "repository {}: GitHub says it does not exist or is not visible (404/410); no lane"
+              + " retries it until it is tracked again or an admin requests a fetch",
+          repositoryId);
     }
     PassResult result = new PassResult(kind, repositoryId, outcome, took, summary);
     listener.passFinished(result);
