@@ -378,4 +378,52 @@ class RepositoryLifecycleTest {
                     + " 'manually_released' and previous_owner_id = '" + held.owner() + "'"))
         .isEqualTo(1);
   }
+
+  @Test
+  void untrackingWaitsForAGuardedWriteInFlightThenFencesItsWriter() throws Exception {
+    long id = track(1);
+    Lease held = claim(id, Lanes.FETCH);
+    java.util.concurrent.CountDownLatch writing = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      java.util.concurrent.Future<Integer> write =
+          threads.submit(
+              () ->
+                  fx.store.inLease(
+                      held,
+                      h -> {
+                        int rows =
+                            h.execute(
+                                "update repository_sync_state set backfill_priority = 99"
+                                    + " where repository_id = ?",
+                                id);
+                        writing.countDown();
+                        finish.await();
+                        return rows;
+                      }));
+      assertThat(writing.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+      java.util.concurrent.Future<UntrackedRepository> untrack =
+          threads.submit(() -> admin.untrack(WIDGETS, "ops-test"));
+      assertThatThrownBy(() -> untrack.get(500, java.util.concurrent.TimeUnit.MILLISECONDS))
+          .as("untracking waits for the write in flight")
+          .isInstanceOf(java.util.concurrent.TimeoutException.class);
+
+      finish.countDown();
+      assertThat(write.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+      UntrackedRepository removed = untrack.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(removed.leases())
+          .filteredOn(l -> l.lane().equals("fetch"))
+          .singleElement()
+          .satisfies(l -> assertThat(l.held()).isTrue());
+      assertThat(count("select count(*) from repository")).isZero();
+      assertThatThrownBy(() -> fx.store.inLease(held, h -> h.execute("select 1")))
+          .isInstanceOf(LeaseLostException.class);
+    } finally {
+      finish.countDown();
+      threads.shutdownNow();
+    }
+  }
 }
