@@ -129,6 +129,7 @@ final class HttpApi {
     access.register(routes); // Host check and read token, before every route
     routes.before(MethodOverrideGuard::check);
     routes.before(API + "/*", this::requireStarted);
+    routes.before("/webhooks/*", this::requireStarted);
     routes.get("/healthz", this::health);
     routes.get("/readyz", this::ready);
     routes.get("/metrics", this::metrics);
