@@ -449,6 +449,11 @@ public final class Worker implements AutoCloseable {
       log.warn("pruning lease events failed: {}", Failure.chain(e));
     }
     try {
+      registry.prune(WorkerRegistry.DEFAULT_RETENTION);
+    } catch (RuntimeException e) {
+      log.warn("pruning stopped workers failed: {}", Failure.chain(e));
+    }
+    try {
       housekeeping.run();
     } catch (RuntimeException e) {
       log.warn("housekeeping failed", e);
