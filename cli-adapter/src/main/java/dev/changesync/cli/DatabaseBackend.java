@@ -75,7 +75,11 @@ final class DatabaseBackend implements Backend {
    */
   static DatabaseBackend open(String jdbcUrl, CliContext context, Duration timeout) {
     Changesync changesync =
-        builder(withTimeouts(jdbcUrl, timeout), context).migrateOnStart(false).build().start();
+        builder(withTimeouts(jdbcUrl, timeout), context)
+            .migrateOnStart(false)
+            .connectionTimeout(timeout)
+            .build()
+            .start();
     return new DatabaseBackend(changesync, redact(jdbcUrl));
   }
 

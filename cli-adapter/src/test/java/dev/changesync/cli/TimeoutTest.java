@@ -83,7 +83,7 @@ class TimeoutTest {
     CliRunner.Result r =
         timed(
             cli().env("CHANGESYNC_DATABASE_URL", url),
-            Duration.ofSeconds(8),
+            Duration.ofSeconds(6),
             "status",
             "acme/widgets",
             "--timeout",

@@ -133,6 +133,7 @@ public final class Changesync implements AutoCloseable {
   private final SyncSettings syncSettings;
   private final boolean liveness;
   private final boolean synchronousRelease;
+  private final Duration connectionTimeout;
   private final boolean runWorkers;
   private final boolean migrateOnStart;
   private final InstantSource clock; // null: database time
@@ -161,6 +162,7 @@ public final class Changesync implements AutoCloseable {
     this.syncSettings = b.syncSettings;
     this.liveness = b.liveness;
     this.synchronousRelease = b.synchronousRelease;
+    this.connectionTimeout = b.connectionTimeout;
     this.runWorkers = b.runWorkers;
     this.migrateOnStart = b.migrateOnStart;
     this.clock = b.clock;
@@ -225,6 +227,7 @@ public final class Changesync implements AutoCloseable {
     private String workerName = ChangesyncConfig.defaultWorkerName();
     private boolean liveness = true;
     private boolean synchronousRelease;
+    private Duration connectionTimeout = OwnedPools.CONNECTION_TIMEOUT;
     private boolean runWorkers = true;
     private boolean migrateOnStart = true;
     private InstantSource clock;
@@ -333,6 +336,20 @@ public final class Changesync implements AutoCloseable {
      */
     public Builder synchronousRelease(boolean synchronousRelease) {
       this.synchronousRelease = synchronousRelease;
+      return this;
+    }
+
+    /**
+     * How long the services (status, admin actions, the CLI on the database) wait for a database
+     * connection before failing with "database unavailable" (default 5s, at least 250ms). Only for
+     * the pools changesync owns ({@link #jdbcUrl}).
+     */
+    public Builder connectionTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("connectionTimeout must be positive: " + timeout);
+      }
+      this.connectionTimeout = timeout;
       return this;
     }
 
@@ -498,7 +515,9 @@ public final class Changesync implements AutoCloseable {
     DataSource workerDataSource = givenDataSource;
     OwnedPools pools = null;
     if (dataSource == null) {
-      pools = OwnedPools.open(jdbcUrl, user, password, runWorkers ? syncSettings : null);
+      pools =
+          OwnedPools.open(
+              jdbcUrl, user, password, runWorkers ? syncSettings : null, connectionTimeout);
       opened.push(new Part("the connection pools", pools));
       dataSource = pools.services();
       workerDataSource = pools.workers();
