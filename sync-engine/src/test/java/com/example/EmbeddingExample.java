@@ -13,7 +13,8 @@ import java.time.Duration;
 public final class EmbeddingExample {
 
   public static void main(String[] args) throws InterruptedException {
-    GitHubSettings github = GitHubSettings.of(GitHubAuth.token(System.getenv("GITHUB_TOKEN")));
+    GitHubSettings github =
+        GitHubSettings.of(GitHubAuth.token(System.getenv("CHANGESYNC_GITHUB_TOKEN")));
     RepositoryStatus status =
         sync(System.getenv("CHANGESYNC_DATABASE_URL"), github, RepoName.parse(args[0]));
     System.out.printf(
@@ -37,8 +38,7 @@ public final class EmbeddingExample {
       // Track the repository: the next pass lists its open pull requests, backfill snapshots them.
       changesync.admin().configureBackfill(repo, BackfillMode.OPEN_ONLY, 10);
       RepositoryStatus status = changesync.status().repositoryStatus(repo);
-      while (status.lastOpenPrScanAt().isEmpty()
-          || status.openPrCurrent() < status.openPrTotal()) {
+      while (!status.converged()) { // scanned, every open PR current, no hint pending
         Thread.sleep(200);
         status = changesync.status().repositoryStatus(repo);
       }

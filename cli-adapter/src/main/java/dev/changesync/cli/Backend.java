@@ -8,7 +8,9 @@ import dev.changesync.engine.service.PullFiles;
 import dev.changesync.engine.service.PullStatus;
 import dev.changesync.engine.service.RecoveryResult;
 import dev.changesync.engine.service.ReleasedLease;
+import dev.changesync.engine.service.RepositoryList;
 import dev.changesync.engine.service.RepositoryStatus;
+import dev.changesync.engine.service.UntrackedRepository;
 import dev.changesync.engine.service.WorkerList;
 import java.util.List;
 import java.util.Optional;
@@ -52,6 +54,12 @@ interface Backend extends AutoCloseable {
 
   /** Requests a fetch (marks the repository dirty). Admin. */
   Answer<RepositoryStatus> requestFetch(RepoName name);
+
+  /** A page of the tracked repositories, in name order, after {@code after}. */
+  Answer<RepositoryList> repositories(int limit, Optional<RepoName> after);
+
+  /** Stops tracking the repository and removes its data; recorded as done by {@code actor}. Admin. */
+  Answer<UntrackedRepository> untrack(RepoName name, String actor);
 
   /** What the answers come from, for messages: the server URL or the redacted database URL. */
   String describe();

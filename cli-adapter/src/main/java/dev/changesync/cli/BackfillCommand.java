@@ -21,8 +21,10 @@ import picocli.CommandLine.Parameters;
       "Track a repository and configure its backfill: the workers rebuild the snapshot of every"
           + " open pull request that is not current, highest priority first. Marks it dirty, so"
           + " its open pull requests are scanned again. Admin.",
-      "With --wait, follows the backfill until every open pull request is current after a scan"
-          + " that finished after this request. Ctrl-C stops waiting; the configuration stays."
+      "With --wait, follows the backfill and its phase (waiting_debounce, scanning, backfilling,"
+          + " backing_off, idle) until the repository has converged after a scan that finished"
+          + " after this request: every open pull request current, no webhook hint pending."
+          + " --timeout bounds the wait (exit 1). Ctrl-C stops waiting; the configuration stays."
     })
 final class BackfillCommand extends CliCommand {
 
@@ -101,10 +103,30 @@ final class BackfillCommand extends CliCommand {
     BackfillProgress progress =
         new BackfillProgress(progressOut, context.interactive(), context.clock());
     Optional<Instant> requestedAt = configured.lastRequestedFetchAt();
+    Optional<Duration> timeout = command.cli().timeoutFlag();
+    long startedNanos = System.nanoTime();
     while (true) {
       Answer<RepositoryStatus> status = backend.repositoryStatus(repo);
       boolean complete = isComplete(status.value(), requestedAt);
       progress.update(status.value(), complete);
+      if (!complete
+          && timeout.isPresent()
+          && System.nanoTime() - startedNanos >= timeout.get().toNanos()) {
+        progress.clear();
+        RepositoryStatus s = status.value();
+        throw new CliException(
+            "gave up waiting after "
+                + Times.span(timeout.get())
+                + " (--timeout): "
+                + s.fullName()
+                + " is "
+                + s.phase().value()
+                + ", "
+                + s.openPrCurrent()
+                + "/"
+                + s.openPrTotal()
+                + " open PRs current; the backfill goes on in the workers");
+      }
       if (complete) {
         if (command.json()) {
           command.out().println(status.json());
@@ -112,8 +134,13 @@ final class BackfillCommand extends CliCommand {
         }
         return ExitCodes.OK;
       }
+      long waitNanos = pollEvery.toNanos();
+      if (timeout.isPresent()) {
+        long left = timeout.get().toNanos() - (System.nanoTime() - startedNanos);
+        waitNanos = Math.max(1, Math.min(waitNanos, left));
+      }
       try {
-        context.stop().get(pollEvery.toNanos(), TimeUnit.NANOSECONDS);
+        context.stop().get(waitNanos, TimeUnit.NANOSECONDS);
         progress.stopped(status.value(), mode, priority);
         return STOPPED;
       } catch (TimeoutException e) {
@@ -124,7 +151,8 @@ final class BackfillCommand extends CliCommand {
 
   /**
    * Complete: an open-PR scan finished at or after the request (so the inventory is no older
-   * than it), and every open pull request in it is current.
+   * than it), and the repository has converged — every open pull request in it current, no
+   * webhook hint pending.
    */
   static boolean isComplete(RepositoryStatus s, Optional<Instant> requestedAt) {
     boolean scanned =
@@ -132,6 +160,7 @@ final class BackfillCommand extends CliCommand {
             .filter(scan -> requestedAt.map(r -> !scan.isBefore(r)).orElse(true))
             .isPresent();
     return scanned
+        && s.converged()
         && s.openPrCurrent() == s.openPrTotal()
         && s.openPrStale() == 0
         && s.openPrMissing() == 0;

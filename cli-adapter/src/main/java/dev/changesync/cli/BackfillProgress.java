@@ -75,7 +75,7 @@ final class BackfillProgress {
   /** The counts: {@code 12/30 open PRs current (40%), 3 stale, 15 missing}. */
   private static String core(RepositoryStatus s, boolean scanned) {
     if (!scanned) {
-      return "waiting for the scan of open PRs" + (s.fetchInProgress() ? " (fetch running)" : "");
+      return "waiting for the scan of open PRs (" + s.phase().value() + ")";
     }
     StringBuilder d = new StringBuilder();
     d.append(s.openPrCurrent()).append('/').append(s.openPrTotal()).append(" open PRs current");
@@ -84,6 +84,10 @@ final class BackfillProgress {
       d.append(", ").append(s.openPrStale()).append(" stale, ").append(s.openPrMissing());
       d.append(" missing");
     }
+    if (s.pendingRefreshCount() > 0) {
+      d.append(", ").append(s.pendingRefreshCount()).append(" hint(s) pending");
+    }
+    d.append(" (").append(s.phase().value()).append(')');
     return d.toString();
   }
 
@@ -119,6 +123,8 @@ final class BackfillProgress {
           .append('/')
           .append(total)
           .append(String.format(Locale.ROOT, " %3d%%", percent(s)))
+          .append("  ")
+          .append(s.phase().value())
           .append(pace(s, now, "  "));
     } else {
       line.append(core(s, false));
@@ -128,6 +134,15 @@ final class BackfillProgress {
     out.print("\r" + text + " ".repeat(pad));
     out.flush();
     drawnWidth = text.length();
+  }
+
+  /** Clears the bar's line on a terminal, so that a message can follow on stderr. */
+  void clear() {
+    if (terminal && drawnWidth > 0) {
+      out.print("\r" + " ".repeat(drawnWidth) + "\r");
+      out.flush();
+      drawnWidth = 0;
+    }
   }
 
   /** Ends the bar's line (on a terminal) and prints {@code message} on a line of its own. */

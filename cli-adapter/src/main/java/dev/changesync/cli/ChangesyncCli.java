@@ -2,6 +2,7 @@ package dev.changesync.cli;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
@@ -43,9 +44,11 @@ import picocli.CommandLine.Spec;
       PrCommand.class,
       LeasesCommand.class,
       WorkersCommand.class,
+      ReposCommand.class,
       BackfillCommand.class,
       TrackCommand.class,
       FetchCommand.class,
+      UntrackCommand.class,
       RecoverCommand.class,
       MigrateCommand.class,
       ServeCommand.class,
@@ -64,6 +67,9 @@ import picocli.CommandLine.Spec;
     })
 public final class ChangesyncCli implements Callable<Integer> {
 
+  /** How long one request may take without {@code --timeout}. */
+  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
   private final CliContext context;
 
   @Spec CommandSpec spec;
@@ -81,6 +87,16 @@ public final class ChangesyncCli implements Callable<Integer> {
       scope = ScopeType.INHERIT,
       description = "Read and act on the database directly, no server needed.")
   String databaseUrl;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      scope = ScopeType.INHERIT,
+      converter = Converters.PositiveDuration.class,
+      description =
+          "Give up after DURATION: each request to the server or the database (default 10s);"
+              + " with --wait, the whole wait (default: no limit). Exit code 1.")
+  Duration timeout;
 
   @Option(
       names = "--json",
@@ -143,9 +159,22 @@ public final class ChangesyncCli implements Callable<Integer> {
     Target target = target(cmd);
     if (target instanceof Target.Server s) {
       return new HttpBackend(
-          s.url(), token("CHANGESYNC_ADMIN_TOKEN"), token("CHANGESYNC_READ_TOKEN"));
+          s.url(),
+          token("CHANGESYNC_ADMIN_TOKEN"),
+          token("CHANGESYNC_READ_TOKEN"),
+          requestTimeout());
     }
-    return DatabaseBackend.open(((Target.Database) target).jdbcUrl(), context);
+    return DatabaseBackend.open(((Target.Database) target).jdbcUrl(), context, requestTimeout());
+  }
+
+  /** How long one request to the server or the database may take. */
+  Duration requestTimeout() {
+    return timeout == null ? DEFAULT_TIMEOUT : timeout;
+  }
+
+  /** The {@code --timeout} flag, when given. */
+  Optional<Duration> timeoutFlag() {
+    return Optional.ofNullable(timeout);
   }
 
   /** The database of database-only commands ({@code migrate}). */

@@ -14,12 +14,15 @@ import dev.changesync.engine.service.PullFiles;
 import dev.changesync.engine.service.PullStatus;
 import dev.changesync.engine.service.RecoveryResult;
 import dev.changesync.engine.service.ReleasedLease;
+import dev.changesync.engine.service.RepositoryList;
 import dev.changesync.engine.service.RepositoryStatus;
+import dev.changesync.engine.service.UntrackedRepository;
 import dev.changesync.engine.service.ServiceException;
 import dev.changesync.engine.service.UnavailableException;
 import dev.changesync.engine.service.WorkerList;
 import dev.changesync.migrations.MigrationException;
 import dev.changesync.migrations.MigrationResult;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +49,15 @@ final class DatabaseBackend implements Backend {
           Setting.DATABASE_USER,
           Setting.DATABASE_PASSWORD,
           Setting.WORKER_NAME,
-          Setting.LIVENESS);
+          Setting.LIVENESS,
+          // With GitHub credentials, tracking a new repository checks it on GitHub first.
+          Setting.GITHUB_API_URL,
+          Setting.GITHUB_ALLOW_INSECURE,
+          Setting.GITHUB_TOKEN,
+          Setting.GITHUB_TOKEN_FILE,
+          Setting.GITHUB_APP_ID,
+          Setting.GITHUB_APP_INSTALLATION_ID,
+          Setting.GITHUB_APP_PRIVATE_KEY_PATH);
 
   private final Changesync changesync;
   private final String where;
@@ -62,9 +73,31 @@ final class DatabaseBackend implements Backend {
    * {@code context}'s environment. Connects lazily: an unreachable database shows on the first
    * call.
    */
-  static DatabaseBackend open(String jdbcUrl, CliContext context) {
-    Changesync changesync = builder(jdbcUrl, context).migrateOnStart(false).build().start();
+  static DatabaseBackend open(String jdbcUrl, CliContext context, Duration timeout) {
+    Changesync changesync =
+        builder(withTimeouts(jdbcUrl, timeout), context)
+            .migrateOnStart(false)
+            .connectionTimeout(timeout)
+            .build()
+            .start();
     return new DatabaseBackend(changesync, redact(jdbcUrl));
+  }
+
+  /**
+   * {@code jdbcUrl} with the driver's connect, login and socket timeouts set to {@code timeout}
+   * (whole seconds, at least one) where the URL does not set them itself, so that an unreachable
+   * or frozen database fails the command instead of hanging it.
+   */
+  static String withTimeouts(String jdbcUrl, Duration timeout) {
+    long seconds = Math.max(1, (timeout.toMillis() + 999) / 1000);
+    StringBuilder url = new StringBuilder(jdbcUrl);
+    String lower = jdbcUrl.toLowerCase(java.util.Locale.ROOT);
+    for (String parameter : List.of("connectTimeout", "loginTimeout", "socketTimeout")) {
+      if (!lower.matches(".*[?&]" + parameter.toLowerCase(java.util.Locale.ROOT) + "=.*")) {
+        url.append(url.indexOf("?") < 0 ? '?' : '&').append(parameter).append('=').append(seconds);
+      }
+    }
+    return url.toString();
   }
 
   /** Applies pending migrations to the database at {@code jdbcUrl}. */
@@ -147,6 +180,16 @@ final class DatabaseBackend implements Backend {
   @Override
   public Answer<RepositoryStatus> requestFetch(RepoName name) {
     return answer(() -> changesync.admin().requestFetch(name));
+  }
+
+  @Override
+  public Answer<RepositoryList> repositories(int limit, Optional<RepoName> after) {
+    return answer(() -> changesync.repositories().list(limit, after));
+  }
+
+  @Override
+  public Answer<UntrackedRepository> untrack(RepoName name, String actor) {
+    return answer(() -> changesync.admin().untrack(name, actor));
   }
 
   @Override

@@ -60,7 +60,20 @@ final class Formats {
                             .orElse(""))
             .orElse(null));
     t.add("Pending refreshes", Long.toString(s.pendingRefreshCount()));
+    t.add("Phase", s.phase().value() + (s.converged() ? ", converged" : ", not converged"));
     t.add("Last error", s.lastError().map(Formats::oneLine).orElse(null));
+    t.add(
+        "Not found on GitHub",
+        s.githubNotFoundAt()
+            .map(at -> Times.stamp(at, now) + "; not retried until tracked again or fetched")
+            .orElse(null));
+    t.add("Fetch backoff", RepoFormats.backoff(s.fetchFailureCount(), s.fetchNextAttemptAt(), now));
+    t.add(
+        "Refresh backoff",
+        RepoFormats.backoff(s.refreshFailureCount(), s.refreshNextAttemptAt(), now));
+    t.add(
+        "Backfill backoff",
+        RepoFormats.backoff(s.backfillFailureCount(), s.backfillNextAttemptAt(), now));
     t.add("GitHub rate limit", rateLimit(s.githubRateLimitRemaining(), s.githubRateLimitResetAt()));
     t.gap();
     t.add("Last webhook", Times.stamp(s.lastWebhookAt(), now));

@@ -16,7 +16,9 @@ import dev.changesync.engine.service.PullFiles;
 import dev.changesync.engine.service.PullStatus;
 import dev.changesync.engine.service.RecoveryResult;
 import dev.changesync.engine.service.ReleasedLease;
+import dev.changesync.engine.service.RepositoryList;
 import dev.changesync.engine.service.RepositoryStatus;
+import dev.changesync.engine.service.UntrackedRepository;
 import dev.changesync.engine.service.WorkerList;
 import dev.changesync.lease.LeaseState;
 import java.io.IOException;
@@ -46,8 +48,8 @@ import java.util.Optional;
  */
 final class HttpBackend implements Backend {
 
+  /** Longest wait for a TCP connection (within the request timeout). */
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-  static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
   private static final String API = "/v1/changes";
 
@@ -55,6 +57,7 @@ final class HttpBackend implements Backend {
   private final Optional<String> adminToken;
   private final Optional<String> readToken;
   private final HttpClient client;
+  private final Duration requestTimeout;
   private final ObjectMapper mapper = ApiJson.newMapper();
 
   /**
@@ -62,14 +65,17 @@ final class HttpBackend implements Backend {
    * @param adminToken sent on admin actions; without one they fail before any request is made
    * @param readToken sent on reads; without one reads go unauthenticated
    */
-  HttpBackend(URI base, Optional<String> adminToken, Optional<String> readToken) {
+  HttpBackend(
+      URI base, Optional<String> adminToken, Optional<String> readToken, Duration requestTimeout) {
     this.base = base;
     this.adminToken = adminToken;
     this.readToken = readToken;
+    this.requestTimeout = requestTimeout;
     this.client =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(CONNECT_TIMEOUT)
+            .connectTimeout(
+                requestTimeout.compareTo(CONNECT_TIMEOUT) < 0 ? requestTimeout : CONNECT_TIMEOUT)
             .followRedirects(HttpClient.Redirect.NEVER)
             .build();
   }
@@ -158,6 +164,27 @@ final class HttpBackend implements Backend {
   }
 
   @Override
+  public Answer<RepositoryList> repositories(int limit, Optional<RepoName> after) {
+    return get(
+        API
+            + "/repos?limit="
+            + limit
+            + after
+                .map(a -> "&after=" + URLEncoder.encode(a.fullName(), StandardCharsets.UTF_8))
+                .orElse(""),
+        RepositoryList.class);
+  }
+
+  @Override
+  public Answer<UntrackedRepository> untrack(RepoName name, String actor) {
+    return send(
+        repo(name) + "?actor=" + URLEncoder.encode(actor, StandardCharsets.UTF_8),
+        "DELETE",
+        null,
+        UntrackedRepository.class);
+  }
+
+  @Override
   public String describe() {
     return base.toString();
   }
@@ -188,6 +215,10 @@ final class HttpBackend implements Backend {
   }
 
   private <T> Answer<T> post(String path, Object body, Class<T> type) {
+    return send(path, "POST", body, type);
+  }
+
+  private <T> Answer<T> send(String path, String method, Object body, Class<T> type) {
     String token =
         adminToken.orElseThrow(
             () ->
@@ -198,18 +229,18 @@ final class HttpBackend implements Backend {
     HttpRequest.Builder request =
         request(path).header("Authorization", "Bearer " + token);
     if (body == null) {
-      request.POST(HttpRequest.BodyPublishers.noBody());
+      request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
       request
           .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(write(body), StandardCharsets.UTF_8));
+          .method(method, HttpRequest.BodyPublishers.ofString(write(body), StandardCharsets.UTF_8));
     }
     return read(send(request.build()), mapper.getTypeFactory().constructType(type));
   }
 
   private HttpRequest.Builder request(String path) {
     return HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(REQUEST_TIMEOUT)
+        .timeout(requestTimeout)
         .header("Accept", "application/json")
         .header("User-Agent", "changesync-cli");
   }
@@ -221,7 +252,13 @@ final class HttpBackend implements Backend {
       throw unreachable(e);
     } catch (HttpTimeoutException e) {
       throw new CliException(
-          "the server at " + base + " did not answer within " + Times.span(REQUEST_TIMEOUT), 1, e);
+          "the server at "
+              + base
+              + " did not answer within "
+              + Times.span(requestTimeout)
+              + " (--timeout)",
+          1,
+          e);
     } catch (IOException e) {
       if (isConnectFailure(e)) {
         throw unreachable(e);
@@ -303,6 +340,7 @@ final class HttpBackend implements Backend {
               "the server at " + base + " refused: " + message
                   + " (is CHANGESYNC_ADMIN_TOKEN configured on the server?)");
       case 503 -> new CliException("the server at " + base + " is not available: " + message);
+      case 502 -> new CliException("the server at " + base + " could not ask GitHub: " + message);
       default ->
           new CliException(
               "the server at " + base + " answered HTTP " + status + " to "

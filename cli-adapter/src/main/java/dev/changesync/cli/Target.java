@@ -1,5 +1,7 @@
 package dev.changesync.cli;
 
+import dev.changesync.engine.config.PostgresUrls;
+
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
@@ -129,12 +131,22 @@ sealed interface Target {
   }
 
   private static String jdbcUrl(String source, String value) {
+    if (PostgresUrls.isLibpqUrl(value)) {
+      try {
+        return PostgresUrls.toJdbc(value);
+      } catch (IllegalArgumentException e) {
+        throw new InvalidTarget(
+            source + ": '" + printable(DatabaseBackend.redact(value)) + "' " + e.getMessage(),
+            source.startsWith("--"));
+      }
+    }
     if (!value.startsWith("jdbc:postgresql:")) {
       throw new InvalidTarget(
           source
               + ": '"
               + printable(DatabaseBackend.redact(value))
-              + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE)",
+              + "' is not a PostgreSQL URL (jdbc:postgresql://HOST:PORT/DATABASE or"
+              + " postgres://USER:PASSWORD@HOST:PORT/DATABASE)",
           source.startsWith("--"));
     }
     return value;

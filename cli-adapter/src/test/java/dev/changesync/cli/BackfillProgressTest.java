@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.changesync.engine.service.BackfillMode;
 import dev.changesync.engine.service.RepositoryStatus;
+import dev.changesync.engine.service.SyncPhase;
 import dev.changesync.lease.testing.MutableClock;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -31,11 +32,13 @@ class BackfillProgressTest {
     progress.update(status(40, 40, true), true);
 
     String[] frames = text.toString().split("\r", -1);
-    assertThat(frames[1]).isEqualTo("acme/widgets waiting for the scan of open PRs");
+    assertThat(frames[1]).isEqualTo("acme/widgets waiting for the scan of open PRs (waiting_debounce)");
     assertThat(frames[2])
-        .isEqualTo("acme/widgets [#######-----------------------] 10/40  25%" + " ".repeat(0));
+        .isEqualTo("acme/widgets [#######-----------------------] 10/40  25%  backfilling");
     assertThat(frames[3])
-        .isEqualTo("acme/widgets [###############---------------] 20/40  50%  1.0 PR/s  ETA 20s");
+        .isEqualTo(
+            "acme/widgets [###############---------------] 20/40  50%  backfilling  1.0 PR/s"
+                + "  ETA 20s");
     assertThat(frames[frames.length - 1])
         .isEqualTo("acme/widgets: backfill complete, 40/40 open PRs current (waited 30s)\n");
   }
@@ -56,9 +59,9 @@ class BackfillProgressTest {
     assertThat(text.toString())
         .isEqualTo(
             """
-            acme/widgets: waiting for the scan of open PRs
-            acme/widgets: 0/30 open PRs current (0%), 0 stale, 30 missing
-            acme/widgets: 15/30 open PRs current (50%), 0 stale, 15 missing, 15.0 PR/min, ETA 1m
+            acme/widgets: waiting for the scan of open PRs (waiting_debounce)
+            acme/widgets: 0/30 open PRs current (0%), 0 stale, 30 missing (backfilling)
+            acme/widgets: 15/30 open PRs current (50%), 0 stale, 15 missing (backfilling), 15.0 PR/min, ETA 1m
             Stopped waiting; the backfill of acme/widgets stays configured (open_only, priority 7) and goes on in the workers.
             """);
   }
@@ -74,6 +77,11 @@ class BackfillProgressTest {
         Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
         Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
         total, current, 0, total - current, Optional.empty(), Optional.empty(), 0,
-        Optional.empty(), Optional.empty(), Optional.empty());
+        Optional.empty(), Optional.empty(), 0, Optional.empty(), 0, Optional.empty(), 0,
+        Optional.empty(), Optional.empty(), scanned && current == total,
+        !scanned
+            ? SyncPhase.WAITING_DEBOUNCE
+            : current < total ? SyncPhase.BACKFILLING : SyncPhase.IDLE,
+        Optional.empty(), Optional.empty());
   }
 }

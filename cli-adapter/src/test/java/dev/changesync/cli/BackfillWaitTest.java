@@ -120,6 +120,23 @@ class BackfillWaitTest {
     }
   }
 
+  @Test
+  void aWaitThatOutlastsItsTimeoutShowsThePhaseAndExits1() {
+    // No workers run: the repository never gets scanned.
+    CliRunner.Result r =
+        cli(db)
+            .run(
+                "backfill", "acme/gadgets", "--priority", "2", "--wait", "--poll-interval", "50ms",
+                "--timeout", "400ms");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+    assertThat(r.out()).contains("acme/gadgets: waiting for the scan of open PRs (waiting_debounce)");
+    assertThat(r.err())
+        .isEqualTo(
+            "gave up waiting after 400ms (--timeout): acme/gadgets is waiting_debounce, 0/0 open"
+                + " PRs current; the backfill goes on in the workers\n");
+  }
+
   private static void assertCompletedWithProgress(String output) {
     List<String> lines = output.lines().toList();
     assertThat(lines).as(output).last().asString().startsWith("acme/gadgets: backfill complete, 24/24 open PRs current");

@@ -59,7 +59,15 @@ class TargetTest {
 
   @Test
   void aPasswordInABadJdbcUrlIsNotEchoed() {
-    assertThatThrownBy(() -> Target.choose(null, "postgresql://u:secret@h/db?password=secret", Map.of()))
+    assertThatThrownBy(() -> Target.choose(null, "mysql://u:secret@h/db?password=secret", Map.of()))
         .hasMessageNotContaining("secret");
+    assertThatThrownBy(() -> Target.choose(null, "postgresql://u:secret@/db?password=secret", Map.of()))
+        .hasMessageNotContaining("secret");
+  }
+
+  @Test
+  void aPostgresUrlIsTakenAsItsJdbcUrl() {
+    assertThat(Target.choose(null, "postgres://u:s%40cret@db:5433/cs", Map.of()))
+        .isEqualTo(new Target.Database("jdbc:postgresql://db:5433/cs?user=u&password=s%40cret"));
   }
 }

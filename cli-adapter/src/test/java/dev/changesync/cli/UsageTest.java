@@ -149,13 +149,27 @@ class UsageTest {
   @Test
   void aBadUrlInTheEnvironmentNamesTheVariable() {
     CliRunner.Result r =
-        cli().env("CHANGESYNC_DATABASE_URL", "postgres://x").run("status", "acme/widgets");
+        cli().env("CHANGESYNC_DATABASE_URL", "mysql://x").run("status", "acme/widgets");
 
     assertThat(r.exitCode()).isEqualTo(2);
     assertThat(r.err())
         .isEqualTo(
-            "CHANGESYNC_DATABASE_URL: 'postgres://x' is not a PostgreSQL JDBC URL"
-                + " (jdbc:postgresql://HOST:PORT/DATABASE)\n");
+            "CHANGESYNC_DATABASE_URL: 'mysql://x' is not a PostgreSQL URL"
+                + " (jdbc:postgresql://HOST:PORT/DATABASE or"
+                + " postgres://USER:PASSWORD@HOST:PORT/DATABASE)\n");
+  }
+
+  @Test
+  void aPostgresUrlWorksLikeItsJdbcUrl() {
+    CliRunner.Result r =
+        cli()
+            .env("CHANGESYNC_DATABASE_URL", "postgres://nobody:s3cr%40t@127.0.0.1:1/changesync")
+            .run("status", "acme/widgets", "--timeout", "1s");
+
+    assertThat(r.exitCode()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err())
+        .startsWith("database not reachable at jdbc:postgresql://127.0.0.1:1/changesync")
+        .doesNotContain("s3cr");
   }
 
   @Test

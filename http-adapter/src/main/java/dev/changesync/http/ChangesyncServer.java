@@ -12,6 +12,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -103,8 +104,7 @@ public final class ChangesyncServer implements AutoCloseable {
               .leaseListener(LeaseListeners.of(new LeaseEventLog(), metrics.leaseListener()))
               .syncListener(metrics.syncListener())
               .githubListener(metrics.gitHubListener())
-              .build()
-              .start();
+              .build();
     } catch (RuntimeException | Error e) {
       metrics.close();
       throw e;
@@ -124,6 +124,17 @@ public final class ChangesyncServer implements AutoCloseable {
               .create(config.httpHost(), config.httpPort(), drain)
               .start();
     } catch (RuntimeException | Error e) {
+      changesync.close();
+      metrics.close();
+      throw e;
+    }
+    // The port is bound first, so that a clash is found before anything else starts; then the
+    // database is checked (migrated, or its schema validated) before any worker starts. Until
+    // then /readyz answers 503 and the API "starting".
+    try {
+      changesync.start();
+    } catch (RuntimeException | Error e) {
+      http.stop();
       changesync.close();
       metrics.close();
       throw e;
@@ -251,6 +262,12 @@ public final class ChangesyncServer implements AutoCloseable {
    * 0. A bad configuration prints one message naming the variable on standard error and exits 2; a
    * failed start exits 1.
    */
+  /** This build's version (the jar manifest's {@code Implementation-Version}), else {@code dev}. */
+  public static String version() {
+    String v = ChangesyncServer.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
   public static void main(String[] args) {
     int status = run(System.getenv(), List.of(args), System.out, System.err);
     if (status != 0) {
@@ -273,6 +290,10 @@ public final class ChangesyncServer implements AutoCloseable {
       out.print(usage());
       return 0;
     }
+    if (args.contains("--version") || args.contains("-V")) {
+      out.println("changesync " + version());
+      return 0;
+    }
     ChangesyncConfig config;
     try {
       config = ChangesyncConfig.from(env, args);
@@ -288,6 +309,13 @@ public final class ChangesyncServer implements AutoCloseable {
       err.println("changesync: " + e.getMessage());
       return EXIT_CONFIG;
     } catch (RuntimeException | LinkageError e) {
+      Optional<String> known = StartupFailure.describe(e, config);
+      if (known.isPresent()) {
+        // The operator's to fix, and the line says how: the stack trace only at debug level.
+        log.debug("changesync server could not start", e);
+        err.println("changesync: " + known.get());
+        return EXIT_CONFIG;
+      }
       log.error("changesync server could not start", e);
       err.println("changesync: could not start: " + e.getMessage());
       return EXIT_START_FAILED;
@@ -333,7 +361,7 @@ public final class ChangesyncServer implements AutoCloseable {
 
   /** The server's usage: how it is run and every setting, with its variable and flag. */
   public static String usage() {
-    return "usage: java -jar changesync-server.jar [--flag value ...]\n"
+    return "usage: java -jar changesync-server.jar [--flag value ...] | --version | --help\n"
         + "Every setting is an environment variable or the equivalent flag (flags win):\n"
         + ChangesyncConfig.usage();
   }

@@ -15,6 +15,7 @@ import dev.changesync.engine.service.Inputs;
 import dev.changesync.engine.service.NotConfiguredException;
 import dev.changesync.engine.service.OverloadedException;
 import dev.changesync.engine.service.PayloadTooLargeException;
+import dev.changesync.engine.service.RepositoryCatalog;
 import dev.changesync.engine.service.ServiceException;
 import dev.changesync.engine.service.UnauthorizedException;
 import dev.changesync.engine.service.UnavailableException;
@@ -127,6 +128,8 @@ final class HttpApi {
     RoutesConfig routes = cfg.routes;
     access.register(routes); // Host check and read token, before every route
     routes.before(MethodOverrideGuard::check);
+    routes.before(API + "/*", this::requireStarted);
+    routes.before("/webhooks/*", this::requireStarted);
     routes.get("/healthz", this::health);
     routes.get("/readyz", this::ready);
     routes.get("/metrics", this::metrics);
@@ -139,6 +142,8 @@ final class HttpApi {
       routes.get(API + "/leases", this::leases);
       routes.get(API + "/leases/events", this::leaseEvents);
       routes.get(API + "/workers", this::workers);
+      routes.get(API + "/repos", this::repositories);
+      routes.delete(repo, this::untrack);
       routes.post(repo + "/backfill", this::configureBackfill);
       routes.post(repo + "/fetch", this::requestFetch);
       routes.post(API + "/recover", this::recover);
@@ -198,6 +203,14 @@ final class HttpApi {
   // ---------------------------------------------------------------------------------------------
   // Health and metrics
   // ---------------------------------------------------------------------------------------------
+
+  /** The API answers once the engine has started (the port is bound before the database check). */
+  private void requireStarted(Context ctx) {
+    if (!changesync.isStarted()) {
+      ctx.header("Retry-After", "1");
+      throw new io.javalin.http.ServiceUnavailableResponse("not serving: starting up or shutting down");
+    }
+  }
 
   private void health(Context ctx) {
     ctx.json(Map.of("status", "ok"));
@@ -293,6 +306,14 @@ final class HttpApi {
     ctx.json(changesync.leases().workers());
   }
 
+  private void repositories(Context ctx) {
+    int limit = RepositoryCatalog.limit(ctx.queryParam("limit"));
+    String after = ctx.queryParam("after");
+    Optional<RepoName> from =
+        after == null || after.isBlank() ? Optional.empty() : Optional.of(Inputs.repoName(after));
+    ctx.json(changesync.repositories().list(limit, from));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Admin
   // ---------------------------------------------------------------------------------------------
@@ -344,6 +365,20 @@ final class HttpApi {
       priority = priorityNode.intValue();
     }
     ctx.json(changesync.admin().configureBackfill(name, mode, priority));
+  }
+
+  private void untrack(Context ctx) {
+    requireAdmin(ctx);
+    RepoName name = repoName(ctx);
+    String actor = "http-admin@" + ctx.ip();
+    String given = ctx.queryParam("actor");
+    if (given != null) {
+      if (given.isBlank() || given.length() > 200) {
+        throw new BadInputException("actor must be a string of 1-200 characters");
+      }
+      actor = given.strip();
+    }
+    ctx.json(changesync.admin().untrack(name, actor));
   }
 
   private void requestFetch(Context ctx) {

@@ -68,6 +68,20 @@ final class ServerMetrics implements AutoCloseable {
   /** What {@code GET /metrics} answers with: Prometheus text exposition format 0.0.4. */
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
+  /** Histogram buckets of HTTP request durations ({@code _bucket{le=…}}), 5 ms to 10 s. */
+  static final Duration[] HTTP_BUCKETS = {
+    Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+    Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+    Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10)
+  };
+
+  /** Histogram buckets of sync pass durations, 10 ms to 30 min. */
+  static final Duration[] PASS_BUCKETS = {
+    Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(500),
+    Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
+    Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(30)
+  };
+
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gcMetrics;
   private final Counter webhookOverloaded;
@@ -81,6 +95,12 @@ final class ServerMetrics implements AutoCloseable {
     new UptimeMetrics().bindTo(registry);
     gcMetrics = new JvmGcMetrics();
     gcMetrics.bindTo(registry);
+    // changesync_build_info{version="…",java="17"} 1: which build runs where.
+    io.micrometer.core.instrument.Gauge.builder("changesync.build.info", () -> 1)
+        .description("the running build: its version and Java feature release")
+        .tag("version", ChangesyncServer.version())
+        .tag("java", Integer.toString(Runtime.version().feature()))
+        .register(registry);
     webhookOverloaded =
         Counter.builder("changesync.webhook.overloaded")
             .description("webhook deliveries refused because bodies in flight were at their budget")
@@ -140,6 +160,7 @@ final class ServerMetrics implements AutoCloseable {
   void httpRequest(String method, String route, int status, Duration took) {
     Timer.builder("changesync.http.requests")
         .description("HTTP requests by route template and status")
+        .serviceLevelObjectives(HTTP_BUCKETS)
         .tag("method", method)
         .tag("route", route)
         .tag("status", Integer.toString(status))
@@ -201,6 +222,7 @@ final class ServerMetrics implements AutoCloseable {
       public void passFinished(PassResult result) {
         Timer.builder("changesync.pass.duration")
             .description("sync passes by lane, kind and outcome")
+            .serviceLevelObjectives(PASS_BUCKETS)
             .tag("lane", result.lane().leaseLane())
             .tag("kind", kind(result.kind()))
             .tag("outcome", outcome(result.outcome()))

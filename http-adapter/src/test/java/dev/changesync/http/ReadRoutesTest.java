@@ -53,6 +53,10 @@ class ReadRoutesTest {
           "refresh_lease_heartbeat_at", "refresh_lease_expires_at", "open_pr_total",
           "open_pr_current", "open_pr_stale", "open_pr_missing", "open_pr_cursor_number",
           "open_pr_cursor_updated_at", "pending_refresh_count", "last_error",
+          // issue 16: backoff in the open and honest progress
+          "last_error_at", "fetch_failure_count", "fetch_next_attempt_at", "refresh_failure_count",
+          "refresh_next_attempt_at", "backfill_failure_count", "backfill_next_attempt_at",
+          "github_not_found_at", "converged", "phase",
           "github_rate_limit_remaining", "github_rate_limit_reset_at");
 
   static final String RFC_3339_UTC = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?Z";

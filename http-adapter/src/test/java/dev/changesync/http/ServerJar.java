@@ -31,9 +31,23 @@ final class ServerJar implements AutoCloseable {
   private final Process process;
   private final List<String> output = Collections.synchronizedList(new ArrayList<>());
 
+  private Thread drainer;
+
   private ServerJar(Process process) {
     this.process = process;
     drain(process.getInputStream());
+  }
+
+  /**
+   * Waits up to {@code within} for the process to exit by itself and returns its exit status, with
+   * all its output read; -1 when it is still running then.
+   */
+  int awaitExit(java.time.Duration within) throws InterruptedException {
+    if (!process.waitFor(within.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      return -1;
+    }
+    drainer.join(10_000);
+    return process.exitValue();
   }
 
   static Path jar() {
@@ -75,6 +89,7 @@ final class ServerJar implements AutoCloseable {
               }
             },
             "server-jar-output");
+    drainer = t;
     t.setDaemon(true);
     t.start();
   }
@@ -125,13 +140,13 @@ final class ServerJar implements AutoCloseable {
     }
   }
 
-  /** The message of a log line: JSON lines carry it in {@code formattedMessage}. */
+  /** The message of a log line: JSON lines carry it in {@code message}. */
   private static String message(String line) {
     if (!line.startsWith("{")) {
       return line;
     }
     try {
-      return JSON.readTree(line).path("formattedMessage").asText("");
+      return JSON.readTree(line).path("message").asText("");
     } catch (IOException e) {
       return line;
     }

@@ -128,13 +128,13 @@ class ServerProcessIT {
     return Optional.empty();
   }
 
-  /** The message of a log line: JSON lines carry it in {@code formattedMessage}. */
+  /** The message of a log line: JSON lines carry it in {@code message}. */
   private static String message(String line) {
     if (!line.startsWith("{")) {
       return line;
     }
     try {
-      return JSON.readTree(line).path("formattedMessage").asText("");
+      return JSON.readTree(line).path("message").asText("");
     } catch (IOException e) {
       return line;
     }
@@ -198,8 +198,15 @@ class ServerProcessIT {
                   && s.get("open_pr_current").asInt() == 6
                   && s.get("open_pr_cursor_number").isNull();
             });
-    assertThat(http.get("/metrics").body())
-        .containsPattern("changesync_lease_claims_total\\{lane=\"backfill\"} [1-9]");
+    String metrics = http.get("/metrics").body();
+    assertThat(metrics)
+        .containsPattern("changesync_lease_claims_total\\{lane=\"backfill\"} [1-9]")
+        .containsPattern(
+            "changesync_build_info\\{java=\"\\d+\",version=\""
+                + java.util.regex.Pattern.quote(System.getProperty("changesync.version"))
+                + "\"} 1")
+        .containsPattern("changesync_pass_duration_seconds_bucket\\{.*le=\"0\\.1\".*} \\d")
+        .containsPattern("changesync_http_requests_seconds_bucket\\{.*le=\"0\\.005\".*} \\d");
     // The jar's manifest carries the version its worker registers with.
     assertThat(http.get("/v1/changes/workers").json().findValuesAsText("version"))
         .containsExactly(System.getProperty("changesync.version"));
@@ -240,11 +247,30 @@ class ServerProcessIT {
     }
     assertThat(lines).isNotEmpty();
     for (String line : lines) {
-      assertThat(JSON.readTree(line).isObject()).as(line).isTrue();
+      JsonNode json = JSON.readTree(line);
+      assertThat(json.isObject()).as(line).isTrue();
+      // Flat fields as log shippers expect them, the time in ISO-8601 (not epoch millis).
+      assertThat(json.path("@timestamp").asText())
+          .as(line)
+          .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?(Z|[+-]\\d\\d:\\d\\d)");
+      assertThat(json.path("level").asText()).as(line).isIn("INFO", "WARN", "ERROR", "DEBUG");
+      assertThat(json.path("logger_name").asText()).as(line).isNotEmpty();
+      assertThat(json.has("message")).as(line).isTrue();
     }
     List<String> messages = lines.stream().map(ServerProcessIT::message).toList();
     assertThat(messages).anySatisfy(m -> assertThat(m).startsWith("lease claimed: repo:"));
     assertThat(messages).as(output()).contains("changesync server stopping", "changesync server stopped");
+  }
+
+  @Test
+  void theJarPrintsItsVersion() throws Exception {
+    startJar(Map.of(), "--version");
+
+    assertThat(process.waitFor(30, SECONDS)).isTrue();
+    drained();
+    assertThat(process.exitValue()).as(output()).isZero();
+    assertThat(String.join("\n", stdout).strip())
+        .isEqualTo("changesync " + System.getProperty("changesync.version"));
   }
 
   @Test

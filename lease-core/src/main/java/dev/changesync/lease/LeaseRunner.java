@@ -284,7 +284,8 @@ public final class LeaseRunner<W> {
         return false;
       } catch (RuntimeException e) {
         if (completion == null) {
-          log.warn("release of {} failed", toRelease.key(), e);
+          log.warn("release of {} failed: {}", toRelease.key(), causes(e));
+          log.debug("release of {} failed", toRelease.key(), e);
           return false;
         }
         log.warn(
@@ -294,7 +295,8 @@ public final class LeaseRunner<W> {
         try {
           return store.release(toRelease, Completion.none());
         } catch (RuntimeException again) {
-          log.warn("release of {} failed", toRelease.key(), again);
+          log.warn("release of {} failed: {}", toRelease.key(), causes(again));
+          log.debug("release of {} failed", toRelease.key(), again);
           return false;
         }
       }
@@ -340,7 +342,9 @@ public final class LeaseRunner<W> {
       try {
         result = store.heartbeat(current);
       } catch (RuntimeException e) {
-        log.warn("heartbeat of {} failed; will retry", current.key(), e);
+        // Expected while the store is unreachable: one line (the stack at debug level).
+        log.warn("heartbeat of {} failed; will retry: {}", current.key(), causes(e));
+        log.debug("heartbeat of {} failed", current.key(), e);
       } finally {
         heartbeatDone(started, result);
         synchronized (lock) {
@@ -531,5 +535,28 @@ public final class LeaseRunner<W> {
         scheduleTick();
       }
     }
+  }
+
+  /** {@code t}'s cause chain on one line: {@code A: message <- B: message}. */
+  static String causes(Throwable t) {
+    StringBuilder out = new StringBuilder();
+    String previous = null;
+    int depth = 0;
+    for (Throwable c = t; c != null && depth < 6; c = c.getCause() == c ? null : c.getCause()) {
+      String message = c.getMessage() == null ? "" : c.getMessage().strip().replaceAll("\\s+", " ");
+      if (previous != null && !message.isEmpty() && previous.contains(message)) {
+        continue;
+      }
+      if (out.length() > 0) {
+        out.append(" <- ");
+      }
+      out.append(c.getClass().getSimpleName());
+      if (!message.isEmpty()) {
+        out.append(": ").append(message);
+      }
+      previous = message;
+      depth++;
+    }
+    return out.toString();
   }
 }

@@ -17,6 +17,7 @@ import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.service.AdminService;
 import dev.changesync.engine.service.LeaseService;
+import dev.changesync.engine.service.RepositoryCatalog;
 import dev.changesync.engine.service.StatusService;
 import dev.changesync.engine.service.WebhookIntake;
 import dev.changesync.engine.sync.SyncListener;
@@ -136,6 +137,7 @@ public final class Changesync implements AutoCloseable {
   private final SyncSettings syncSettings;
   private final boolean liveness;
   private final boolean synchronousRelease;
+  private final Duration connectionTimeout;
   private final boolean runWorkers;
   private final boolean migrateOnStart;
   private final InstantSource clock; // null: database time
@@ -165,6 +167,7 @@ public final class Changesync implements AutoCloseable {
     this.syncSettings = b.syncSettings;
     this.liveness = b.liveness;
     this.synchronousRelease = b.synchronousRelease;
+    this.connectionTimeout = b.connectionTimeout;
     this.runWorkers = b.runWorkers;
     this.migrateOnStart = b.migrateOnStart;
     this.clock = b.clock;
@@ -231,6 +234,7 @@ public final class Changesync implements AutoCloseable {
     private String workerName = ChangesyncConfig.defaultWorkerName();
     private boolean liveness = true;
     private boolean synchronousRelease;
+    private Duration connectionTimeout = OwnedPools.CONNECTION_TIMEOUT;
     private boolean runWorkers = true;
     private boolean migrateOnStart = true;
     private InstantSource clock;
@@ -354,6 +358,20 @@ public final class Changesync implements AutoCloseable {
     }
 
     /**
+     * How long the services (status, admin actions, the CLI on the database) wait for a database
+     * connection before failing with "database unavailable" (default 5s, at least 250ms). Only for
+     * the pools changesync owns ({@link #jdbcUrl}).
+     */
+    public Builder connectionTimeout(Duration timeout) {
+      requireNonNull(timeout, "timeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("connectionTimeout must be positive: " + timeout);
+      }
+      this.connectionTimeout = timeout;
+      return this;
+    }
+
+    /**
      * Whether this instance runs workers (default on). Off: an HTTP-only server or the CLI — the
      * services only, and no GitHub settings needed.
      */
@@ -463,6 +481,7 @@ public final class Changesync implements AutoCloseable {
       Worker worker, // null: no workers
       StatusService status,
       AdminService admin,
+      RepositoryCatalog repositories,
       LeaseService leases,
       WebhookIntake webhooks,
       Optional<MigrationResult> migration) {}
@@ -531,7 +550,9 @@ public final class Changesync implements AutoCloseable {
           Setting.DATABASE_URL.envName());
     }
     if (dataSource == null) {
-      pools = OwnedPools.open(url, user, password, runWorkers ? syncSettings : null);
+      pools =
+          OwnedPools.open(
+              url, user, password, runWorkers ? syncSettings : null, connectionTimeout);
       opened.push(new Part("the connection pools", pools));
       dataSource = pools.services();
       workerDataSource = pools.workers();
@@ -579,6 +600,7 @@ public final class Changesync implements AutoCloseable {
     DbTime time = clock == null ? DbTime.database() : DbTime.injected(clock);
     WebhookIntake webhooks = new WebhookIntake(jdbi, time, webhookSecret);
 
+    GitHub github = givenGitHub != null || githubSettings != null ? gitHub() : null;
     Worker worker = null;
     if (runWorkers
         && givenGitHub == null
@@ -595,7 +617,7 @@ public final class Changesync implements AutoCloseable {
     }
     if (runWorkers) {
       Worker.Builder workerBuilder =
-          Worker.builder(workerStore, gitHub())
+          Worker.builder(workerStore, github)
               .settings(syncSettings)
               .owner(owner)
               .liveness(session)
@@ -624,7 +646,8 @@ public final class Changesync implements AutoCloseable {
         session,
         worker,
         new StatusService(jdbi, time),
-        new AdminService(jdbi, time),
+        new AdminService(jdbi, time, Optional.ofNullable(github)),
+        new RepositoryCatalog(jdbi, time),
         new LeaseService(store, registry, time, owner, WorkerRegistry.DEFAULT_SEEN_WITHIN),
         webhooks,
         migration);
@@ -768,14 +791,27 @@ public final class Changesync implements AutoCloseable {
         s == State.NEW ? "Changesync is not started: call start() first" : "Changesync is closed");
   }
 
+  /** Whether {@link #start()} has completed and {@link #close()} not begun. */
+  public boolean isStarted() {
+    return state == State.STARTED && running != null;
+  }
+
   /** Repository and pull request status, snapshots and files. */
   public StatusService status() {
     return started().status();
   }
 
-  /** Tracking, backfill configuration and fetch requests. */
+  /**
+   * Tracking (checked on GitHub first when a GitHub client or settings were given), backfill
+   * configuration, fetch requests and untracking.
+   */
   public AdminService admin() {
     return started().admin();
+  }
+
+  /** The tracked repositories, a page at a time. */
+  public RepositoryCatalog repositories() {
+    return started().repositories();
   }
 
   /**
@@ -851,12 +887,50 @@ public final class Changesync implements AutoCloseable {
     }
   }
 
+  /** How long {@link #readiness()} waits for its probe before it answers "not ready". */
+  public static final Duration READINESS_BUDGET = Duration.ofMillis(900);
+
+  private final Object probeLock = new Object();
+  private java.util.concurrent.CompletableFuture<Readiness> probeInFlight; // guarded by probeLock
+
   /**
-   * Checks readiness ({@code /readyz}): a query on every call; the schema check, which is costly,
-   * at most every {@link #SCHEMA_CURRENT_CACHED_FOR} while it passes and every {@link
-   * #SCHEMA_PROBLEM_CACHED_FOR} while it does not. Never throws.
+   * Checks readiness ({@code /readyz}) within {@link #READINESS_BUDGET}, so that a probe with a
+   * one-second timeout (Kubernetes' default) gets an answer even when the database hangs: a query
+   * on every call; the schema check, which is costly, at most every {@link
+   * #SCHEMA_CURRENT_CACHED_FOR} while it passes and every {@link #SCHEMA_PROBLEM_CACHED_FOR} while
+   * it does not. The probe runs on a thread of its own; a probe still running when the budget is
+   * spent answers "database did not answer", and later calls wait for that same probe instead of
+   * piling up new ones. Never throws.
    */
   public Readiness readiness() {
+    java.util.concurrent.CompletableFuture<Readiness> probe;
+    synchronized (probeLock) {
+      if (probeInFlight == null || probeInFlight.isDone()) {
+        probeInFlight =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                this::probeReadiness,
+                task -> {
+                  Thread t = new Thread(task, "changesync-readiness");
+                  t.setDaemon(true);
+                  t.start();
+                });
+      }
+      probe = probeInFlight;
+    }
+    try {
+      return probe.get(READINESS_BUDGET.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      return Readiness.notReady(
+          false, "database unreachable: no answer within " + READINESS_BUDGET.toMillis() + "ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Readiness.notReady(false, "interrupted while checking readiness");
+    } catch (java.util.concurrent.ExecutionException e) {
+      return Readiness.notReady(false, "readiness check failed: " + rootMessage(e));
+    }
+  }
+
+  private Readiness probeReadiness() {
     Running r;
     try {
       r = started();

@@ -61,11 +61,22 @@ final class OwnedPools implements AutoCloseable {
   private final HikariDataSource workers; // null: no workers
   private final HikariDataSource heartbeats; // null: no workers
 
-  private OwnedPools(String jdbcUrl, String user, String password, SyncSettings workerSettings) {
+  private OwnedPools(
+      String jdbcUrl,
+      String user,
+      String password,
+      SyncSettings workerSettings,
+      Duration serviceConnectionTimeout) {
     this.jdbcUrl = jdbcUrl;
     this.user = user;
     this.password = password;
-    this.services = pool("changesync-service", SERVICE_CONNECTIONS, CONNECTION_TIMEOUT);
+    this.services =
+        pool(
+            "changesync-service",
+            SERVICE_CONNECTIONS,
+            serviceConnectionTimeout.compareTo(LEAST_CONNECTION_TIMEOUT) < 0
+                ? LEAST_CONNECTION_TIMEOUT
+                : serviceConnectionTimeout);
     if (workerSettings == null) {
       this.workers = null;
       this.heartbeats = null;
@@ -95,7 +106,20 @@ final class OwnedPools implements AutoCloseable {
    */
   static OwnedPools open(
       String jdbcUrl, String user, String password, SyncSettings workerSettings) {
-    return new OwnedPools(jdbcUrl, user, password, workerSettings);
+    return open(jdbcUrl, user, password, workerSettings, CONNECTION_TIMEOUT);
+  }
+
+  /**
+   * As {@link #open(String, String, String, SyncSettings)}, the service pool waiting at most
+   * {@code serviceConnectionTimeout} (at least 250 ms) for a connection.
+   */
+  static OwnedPools open(
+      String jdbcUrl,
+      String user,
+      String password,
+      SyncSettings workerSettings,
+      Duration serviceConnectionTimeout) {
+    return new OwnedPools(jdbcUrl, user, password, workerSettings, serviceConnectionTimeout);
   }
 
   DataSource services() {

@@ -6,12 +6,15 @@ import dev.changesync.engine.config.ChangesyncConfig;
 import dev.changesync.engine.db.EmbeddedDatabase;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.engine.service.BackfillMode;
+import dev.changesync.testkit.github.FakeGitHub;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,11 +26,29 @@ class EmbeddedChangesyncTest {
 
   @TempDir Path dataDir;
 
+  private FakeGitHub github;
+
+  @BeforeEach
+  void startGitHub() {
+    // Tracking asks GitHub whether the repository exists; anonymous, as without credentials.
+    github = FakeGitHub.builder().anonymousAccess().start();
+    github.createRepo("octocat", "Hello-World");
+  }
+
+  @AfterEach
+  void stopGitHub() {
+    github.close();
+  }
+
   @Test
   void aConfigWithoutADatabaseUrlRunsTheEmbeddedDatabaseOnItsDataDirectory() throws Exception {
     ChangesyncConfig config =
         ChangesyncConfig.from(
-            Map.of("CHANGESYNC_ROLE", "http", "CHANGESYNC_DATA_DIR", dataDir.toString()));
+            Map.of(
+                "CHANGESYNC_ROLE", "http",
+                "CHANGESYNC_DATA_DIR", dataDir.toString(),
+                "CHANGESYNC_GITHUB_API_URL", github.baseUrl(),
+                "CHANGESYNC_GITHUB_ALLOW_INSECURE", "true"));
     assertThat(config.dataDir()).isEqualTo(dataDir.toAbsolutePath());
 
     String url;

@@ -116,6 +116,8 @@ public final class ChangesyncConfig {
   private final int backfillMaxPrs;
   private final Duration backfillMaxRuntime;
   private final Duration shutdownGrace;
+  private final Duration retryMin;
+  private final Duration retryMax;
   private final boolean migrate;
   private final LogFormat logFormat;
 
@@ -147,6 +149,8 @@ public final class ChangesyncConfig {
     this.backfillMaxPrs = p.backfillMaxPrs;
     this.backfillMaxRuntime = p.backfillMaxRuntime;
     this.shutdownGrace = p.shutdownGrace;
+    this.retryMin = p.retryMin;
+    this.retryMax = p.retryMax;
     this.migrate = p.migrate;
     this.logFormat = p.logFormat;
   }
@@ -237,6 +241,8 @@ public final class ChangesyncConfig {
     int backfillMaxPrs;
     Duration backfillMaxRuntime;
     Duration shutdownGrace;
+    Duration retryMin;
+    Duration retryMax;
     boolean migrate;
     LogFormat logFormat;
 
@@ -352,6 +358,19 @@ public final class ChangesyncConfig {
               1);
       backfillMaxRuntime = duration(Setting.BACKFILL_MAX_RUNTIME, false);
       shutdownGrace = duration(Setting.SHUTDOWN_GRACE, true);
+      retryMin = duration(Setting.RETRY_MIN, false);
+      retryMax = duration(Setting.RETRY_MAX, false);
+      if (retryMax.compareTo(retryMin) < 0) {
+        problems.add(
+            source(Setting.RETRY_MAX)
+                + " ("
+                + Durations.format(retryMax)
+                + ") must not be shorter than "
+                + source(Setting.RETRY_MIN)
+                + " ("
+                + Durations.format(retryMin)
+                + ")");
+      }
       migrate = required(Setting.MIGRATE, v -> onOff(Setting.MIGRATE, v), true);
       logFormat = required(Setting.LOG_FORMAT, v -> logFormat(Setting.LOG_FORMAT, v), LogFormat.TEXT);
     }
@@ -523,12 +542,23 @@ public final class ChangesyncConfig {
     }
 
     private Optional<String> jdbcUrl(String value) {
+      if (PostgresUrls.isLibpqUrl(value)) {
+        try {
+          return Optional.of(PostgresUrls.toJdbc(value));
+        } catch (IllegalArgumentException e) {
+          problem(
+              Setting.DATABASE_URL,
+              "'" + Durations.printable(redactUrl(value)) + "' " + e.getMessage());
+          return Optional.empty();
+        }
+      }
       if (!value.startsWith("jdbc:postgresql:")) {
         problem(
             Setting.DATABASE_URL,
             "'"
                 + Durations.printable(redactUrl(value))
-                + "' is not a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE)");
+                + "' is not a PostgreSQL URL (jdbc:postgresql://HOST:PORT/DATABASE or"
+                + " postgres://USER:PASSWORD@HOST:PORT/DATABASE)");
         return Optional.empty();
       }
       return Optional.of(value);
@@ -878,6 +908,8 @@ public final class ChangesyncConfig {
         .backfillMaxPulls(backfillMaxPrs)
         .backfillMaxRuntime(backfillMaxRuntime)
         .shutdownGrace(shutdownGrace)
+        .retryBackoffBase(retryMin)
+        .retryBackoffCap(retryMax)
         .workerThreads(workerThreads)
         .leasePolicy(leasePolicy)
         .build();
@@ -958,6 +990,16 @@ public final class ChangesyncConfig {
   /** {@code CHANGESYNC_BACKFILL_MAX_RUNTIME} (default 30m). */
   public Duration backfillMaxRuntime() {
     return backfillMaxRuntime;
+  }
+
+  /** {@code CHANGESYNC_RETRY_MIN} (default 30s): a lane's backoff after its first failure. */
+  public Duration retryMin() {
+    return retryMin;
+  }
+
+  /** {@code CHANGESYNC_RETRY_MAX} (default 1h): the longest backoff of a failing lane. */
+  public Duration retryMax() {
+    return retryMax;
   }
 
   /** {@code CHANGESYNC_SHUTDOWN_GRACE} (default 30s). */
@@ -1041,6 +1083,8 @@ public final class ChangesyncConfig {
     out.add("backfillMaxPrs=" + backfillMaxPrs);
     out.add("backfillMaxRuntime=" + Durations.format(backfillMaxRuntime));
     out.add("shutdownGrace=" + Durations.format(shutdownGrace));
+    out.add("retryMin=" + Durations.format(retryMin));
+    out.add("retryMax=" + Durations.format(retryMax));
     out.add("migrate=" + (migrate ? "on" : "off"));
     out.add("logFormat=" + logFormat.configName());
     return out.toString();

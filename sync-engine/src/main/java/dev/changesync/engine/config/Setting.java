@@ -60,6 +60,8 @@ public enum Setting {
   BACKFILL_MAX_PRS("1000", false, "pull requests rebuilt per backfill pass at most"),
   BACKFILL_MAX_RUNTIME("30m", false, "longest backfill pass"),
   SHUTDOWN_GRACE("30s", false, "how long running passes may finish on shutdown"),
+  RETRY_MIN("30s", false, "backoff of a lane after its first failure (doubles per further failure)"),
+  RETRY_MAX("1h", false, "longest backoff of a failing lane"),
   MIGRATE("on", false, "on | off: apply pending schema migrations on start"),
   LOG_FORMAT("text", false, "text | json: the server's log lines (json: one object per line)");
 

@@ -431,7 +431,8 @@ public final class HttpGitHub implements GitHub {
               what + "; gave up after " + failures + " attempts", OptionalInt.empty(), e);
         }
         Duration backoff = backoff(failures);
-        log.warn("{}; retry {} of {} in {}", what, failures, settings.maxRetries(), backoff);
+        log.warn(
+            "{}; retry {} of {} in {}ms", what, failures, settings.maxRetries(), backoff.toMillis());
         pause(WaitReason.NETWORK_ERROR, backoff, method, target);
         continue;
       }
@@ -511,7 +512,8 @@ public final class HttpGitHub implements GitHub {
               what + "; gave up after " + failures + " attempts", status);
         }
         Duration backoff = backoff(failures);
-        log.warn("{}; retry {} of {} in {}", what, failures, settings.maxRetries(), backoff);
+        log.warn(
+            "{}; retry {} of {} in {}ms", what, failures, settings.maxRetries(), backoff.toMillis());
         pause(WaitReason.SERVER_ERROR, backoff, method, target);
         continue;
       }
@@ -1051,9 +1053,28 @@ public final class HttpGitHub implements GitHub {
     return s.length() <= MAX_ERROR_TEXT ? s : s.substring(0, MAX_ERROR_TEXT) + "...";
   }
 
+  /**
+   * {@code ConnectException: Connection refused}: the exception and the first message down its
+   * cause chain (the JDK client's own exceptions often carry none: "ConnectException" alone says
+   * little about an unreachable GitHub).
+   */
   private static String describe(IOException e) {
-    String message = e.getMessage();
-    return e.getClass().getSimpleName() + (message == null ? "" : ": " + abbreviate(message));
+    StringBuilder out = new StringBuilder(e.getClass().getSimpleName());
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        if (t != e) {
+          out.append(" <- ").append(t.getClass().getSimpleName());
+        }
+        return out.append(": ").append(abbreviate(t.getMessage())).toString();
+      }
+      if (t instanceof java.nio.channels.UnresolvedAddressException) {
+        return out.append(": host name not resolved").toString();
+      }
+    }
+    if (e instanceof java.net.ConnectException) {
+      out.append(": could not connect (connection refused, or the host is unreachable)");
+    }
+    return out.toString();
   }
 
   private static OptionalLong longHeader(HttpResponse<byte[]> response, String name) {

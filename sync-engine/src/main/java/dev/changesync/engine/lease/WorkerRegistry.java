@@ -184,6 +184,35 @@ public final class WorkerRegistry {
                 .list());
   }
 
+  /** How long a worker that stopped (or fell silent without a liveness lock) stays listed. */
+  public static final Duration DEFAULT_RETENTION = Duration.ofDays(7);
+
+  /**
+   * Removes the workers that stopped — or, never marked stopped, were last seen — more than {@code
+   * retention} ago and hold no liveness lock: the list of workers stays about the processes of the
+   * last days, not every start ever. Returns how many were removed.
+   */
+  public int prune(Duration retention) {
+    return jdbi.withHandle(
+        h ->
+            bindNow(
+                    h.createUpdate(
+                        """
+                        delete from worker w
+                         where coalesce(w.stopped_at, w.last_seen_at)
+                                 < %s - :retention_us * interval '1 microsecond'
+                           and (w.liveness_key is null or not exists (
+                                 select 1 from pg_locks pl
+                                  where pl.locktype = 'advisory' and pl.granted
+                                    and pl.objsubid = 1
+                                    and ((pl.classid::bigint << 32) | pl.objid::bigint)
+                                        = w.liveness_key))
+                        """
+                            .formatted(NOW)))
+                .bind("retention_us", retention.toNanos() / 1_000)
+                .execute());
+  }
+
   private <S extends SqlStatement<S>> S bindNow(S statement) {
     return time.bind(statement);
   }

@@ -45,7 +45,8 @@ public final class Repositories {
   }
 
   /**
-   * Tracks {@code name} (idempotent): creates repository, sync state and lease rows when missing.
+   * Tracks {@code name} (idempotent): creates repository, sync state (backfill mode {@code
+   * open_only}: mode {@code off} means no work at all) and lease rows when missing.
    * Returns the repository as stored (keeping the first spelling of its name).
    */
   public Repo track(RepoName name) {
@@ -61,9 +62,9 @@ public final class Repositories {
     Repo repo = find(h, name).orElseThrow();
     time.bind(
             h.createUpdate(
-                "insert into repository_sync_state (repository_id, dirty, dirty_since,"
-                    + " fetch_request_seq, last_requested_fetch_at)"
-                    + " values (:id, true, %1$s, 1, %1$s) on conflict do nothing"
+                "insert into repository_sync_state (repository_id, backfill_mode, dirty,"
+                    + " dirty_since, fetch_request_seq, last_requested_fetch_at)"
+                    + " values (:id, 'open_only', true, %1$s, 1, %1$s) on conflict do nothing"
                         .formatted(DbTime.NOW)))
         .bind("id", repo.id())
         .execute();

@@ -6,9 +6,12 @@ import java.util.Locale;
 
 /** Whether the backfill lane works on a repository (SPEC §3). */
 public enum BackfillMode {
-  /** No backfill; fetch and refresh still run. */
+  /** Paused: no lane works on the repository (no fetch, refresh or backfill). */
   OFF,
-  /** Rebuild the snapshots of open pull requests that are not current. */
+  /**
+   * Scan the open pull requests, apply webhook hints, and rebuild the snapshots of open pull
+   * requests that are not current.
+   */
   OPEN_ONLY;
 
   /** As in the database and the API: {@code off}, {@code open_only}. */

@@ -16,6 +16,15 @@ import java.util.Optional;
  * @param openPrMissing open pull requests without a snapshot yet (total − current − stale)
  * @param openPrCursorNumber the backfill cursor: the last pull request rebuilt in the walk
  * @param pendingRefreshCount webhook hints waiting for the refresh lane
+ * @param fetchFailureCount failed passes of the fetch lane in a row (0 after a success); likewise
+ *     for refresh and backfill
+ * @param fetchNextAttemptAt while the fetch lane backs off after failures: when it may run again
+ *     (empty when it may run now); likewise for refresh and backfill
+ * @param githubNotFoundAt when GitHub last answered 404 / 410 for the repository: no lane retries
+ *     it until it is tracked again or an admin fetch is requested
+ * @param converged scanned at least once, no open pull request stale or missing, no pending
+ *     webhook hints
+ * @param phase what the sync is doing now (see {@link SyncPhase})
  * @param githubRateLimitRemaining GitHub requests left in the current window, as the most recently
  *     seen running worker last reported it (empty before any worker has called GitHub)
  * @param githubRateLimitResetAt when that window ends and the budget is full again
@@ -58,5 +67,15 @@ public record RepositoryStatus(
     Optional<Instant> openPrCursorUpdatedAt,
     long pendingRefreshCount,
     Optional<String> lastError,
+    Optional<Instant> lastErrorAt,
+    int fetchFailureCount,
+    Optional<Instant> fetchNextAttemptAt,
+    int refreshFailureCount,
+    Optional<Instant> refreshNextAttemptAt,
+    int backfillFailureCount,
+    Optional<Instant> backfillNextAttemptAt,
+    Optional<Instant> githubNotFoundAt,
+    boolean converged,
+    SyncPhase phase,
     Optional<Integer> githubRateLimitRemaining,
     Optional<Instant> githubRateLimitResetAt) {}

@@ -13,6 +13,7 @@ public abstract sealed class ServiceException extends RuntimeException
         PayloadTooLargeException,
         UnsupportedMediaTypeException,
         UnavailableException,
+        GitHubUnavailableException,
         OverloadedException {
 
   private static final long serialVersionUID = 1L;

@@ -8,6 +8,7 @@ import dev.changesync.engine.repo.RepoName;
 import dev.changesync.engine.repo.Repositories;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ public final class StatusService {
   // Repository status
   // ---------------------------------------------------------------------------------------------
 
-  private static String laneColumns(String alias) {
+  static String laneColumns(String alias) {
     return """
     %1$s.owner_id as %1$s_owner_id, %1$s.token as %1$s_token,
     %1$s.heartbeat_at as %1$s_heartbeat_at, %1$s.expires_at as %1$s_expires_at,
@@ -45,7 +46,7 @@ public final class StatusService {
         .formatted(alias);
   }
 
-  private static String laneJoin(String alias, String lane) {
+  static String laneJoin(String alias, String lane) {
     return """
     left join lease %1$s
            on %1$s.resource = %2$s and %1$s.lane = '%3$s' and %1$s.owner_id is not null\
@@ -58,7 +59,7 @@ public final class StatusService {
   private static final String REPOSITORY_STATUS =
       """
       with t as (select %1$s as now)
-      select r.id, r.full_name, s.*,
+      select r.id, r.full_name, s.*, t.now as status_now,
              %2$s,
              %3$s,
              %4$s,
@@ -104,6 +105,9 @@ public final class StatusService {
   }
 
   private static RepositoryStatus repositoryStatus(ResultSet rs) throws SQLException {
+    SyncPhase.Facts facts = facts(rs, rs.getBoolean("lf_held"), rs.getBoolean("lr_held"),
+        rs.getBoolean("lb_held"), rs.getLong("pending_refresh_count"));
+    Instant now = facts.now();
     return new RepositoryStatus(
         rs.getLong("id"),
         rs.getString("full_name"),
@@ -142,8 +146,42 @@ public final class StatusService {
         Rows.optInstant(rs, "open_pr_cursor_updated_at"),
         rs.getLong("pending_refresh_count"),
         Rows.optString(rs, "last_error"),
+        Rows.optInstant(rs, "last_error_at"),
+        rs.getInt("fetch_failure_count"),
+        SyncPhase.nextAttempt(facts.fetchRetryAfter(), now),
+        rs.getInt("refresh_failure_count"),
+        SyncPhase.nextAttempt(facts.refreshRetryAfter(), now),
+        rs.getInt("backfill_failure_count"),
+        SyncPhase.nextAttempt(facts.backfillRetryAfter(), now),
+        Rows.optInstant(rs, "github_not_found_at"),
+        facts.converged(),
+        facts.phase(),
         Rows.optInt(rs, "github_rate_limit_remaining"),
         Rows.optInstant(rs, "github_rate_limit_reset_at"));
+  }
+
+  /**
+   * The facts phase and convergence are decided from, out of a row with the sync state's columns
+   * and {@code status_now}.
+   */
+  static SyncPhase.Facts facts(
+      ResultSet rs, boolean fetchHeld, boolean refreshHeld, boolean backfillHeld, long hints)
+      throws SQLException {
+    return new SyncPhase.Facts(
+        Rows.instant(rs, "status_now"),
+        BackfillMode.parse(rs.getString("backfill_mode")),
+        rs.getBoolean("dirty"),
+        rs.getObject("last_open_pr_scan_at") != null,
+        fetchHeld,
+        refreshHeld,
+        backfillHeld,
+        Rows.optInstant(rs, "fetch_retry_after"),
+        Rows.optInstant(rs, "refresh_retry_after"),
+        Rows.optInstant(rs, "backfill_retry_after"),
+        rs.getObject("github_not_found_at") != null,
+        rs.getInt("open_pr_stale"),
+        rs.getInt("open_pr_missing"),
+        hints);
   }
 
   // ---------------------------------------------------------------------------------------------

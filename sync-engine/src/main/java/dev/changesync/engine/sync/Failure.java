@@ -154,4 +154,55 @@ sealed interface Failure {
     return new OfInfrastructure(
         "database error" + (number > 0 ? " while storing pull request #" + number : ""));
   }
+
+  /**
+   * True for the failures an operator expects now and then — GitHub errors, timeouts and rate
+   * limits, I/O errors, an unreachable or failing database, a lost or distrusted lease, a stopping
+   * worker — which are logged as one line; false for what nobody foresaw (logged with its stack).
+   */
+  static boolean expected(Throwable cause) {
+    return !(classify(cause) instanceof OfInfrastructure infra)
+        || !infra.message().startsWith("internal error");
+  }
+
+  /** True when a GitHub 404 / 410 (with a response) is in {@code cause}'s chain. */
+  static boolean repositoryGone(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof GitHubException g) {
+        return g.isNotFound();
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@code cause}'s chain on one line, outermost first: {@code GitHubException: GitHub returned
+   * 502 <- ConnectException: Connection refused}; messages repeated down the chain are given once.
+   */
+  static String chain(Throwable cause) {
+    StringBuilder out = new StringBuilder();
+    String previous = null;
+    int depth = 0;
+    for (Throwable t = cause; t != null && depth < 6; t = t.getCause() == t ? null : t.getCause()) {
+      String message = t.getMessage() == null ? "" : t.getMessage().strip();
+      if (previous != null && !message.isEmpty() && previous.contains(message)) {
+        continue;
+      }
+      if (out.length() > 0) {
+        out.append(" <- ");
+      }
+      out.append(t.getClass().getSimpleName());
+      if (!message.isEmpty()) {
+        out.append(": ").append(message.replaceAll("\\s+", " "));
+      }
+      previous = message;
+      depth++;
+    }
+    return out.toString();
+  }
+
+  /** A duration as operators read it in logs: {@code 19ms}. */
+  static String millis(java.time.Duration d) {
+    return d.toMillis() + "ms";
+  }
 }

@@ -238,6 +238,16 @@ final class SyncState {
         .execute();
   }
 
+  /** Records that GitHub says the repository does not exist: no lane works on it any more. */
+  void notFoundOnGitHub(Handle h, long repositoryId) {
+    time.bind(
+            h.createUpdate(
+                "update repository_sync_state set github_not_found_at = %s where repository_id = :id"
+                    .formatted(DbTime.NOW)))
+        .bind("id", repositoryId)
+        .execute();
+  }
+
   /** The completion of a pass cut short by a worker shutdown: finished-at only, no backoff. */
   void interrupted(Handle h, Lane lane, long repositoryId) {
     time.bind(

@@ -38,8 +38,14 @@ final class WorkPicker {
     return "(%s - :%s * interval '1 microsecond')".formatted(NOW, param);
   }
 
+  /**
+   * A lane may run: the repository's backfill mode is not {@code off} (which means no work of any
+   * lane), GitHub has not said it does not exist, and the lane does not back off.
+   */
   private static String notBackedOff(String lane) {
-    return "(s.%1$s_retry_after is null or s.%1$s_retry_after <= %2$s)".formatted(lane, NOW);
+    return ("(s.%1$s_retry_after is null or s.%1$s_retry_after <= %2$s)"
+            + " and s.backfill_mode <> 'off' and s.github_not_found_at is null")
+        .formatted(lane, NOW);
   }
 
   private static final String RESOURCE = Lanes.resourceSql("s.repository_id") + " as resource";

@@ -339,6 +339,8 @@ public final class Worker implements AutoCloseable {
     listener.passStarted(kind, repositoryId);
     long startedNanos = ticker.read();
     AtomicReference<String> detail = new AtomicReference<>("");
+    java.util.concurrent.atomic.AtomicBoolean notFound =
+        new java.util.concurrent.atomic.AtomicBoolean();
     RunOutcome outcome =
         runner.run(
             lease,
@@ -368,22 +370,59 @@ public final class Worker implements AutoCloseable {
                   };
                 }
                 // Short and user-facing; the cause itself is logged below.
-                String error = Failure.classify(cause).message();
+                Failure failure = Failure.classify(cause);
                 Optional<Instant> notBefore = retryAt(cause);
-                return h -> state.failed(h, lane, repositoryId, error, notBefore, settings);
+                // A fetch lists the repository itself: a 404 / 410 there means it is gone (or no
+                // longer visible), and retrying it would only cost rate limit and log lines.
+                boolean gone = lane == Lane.FETCH && Failure.repositoryGone(cause);
+                notFound.set(gone);
+                String error =
+                    gone
+                        ? failure.message()
+                            + "; not retried until it is tracked again or an admin requests a"
+                            + " fetch"
+                        : failure.message();
+                return h -> {
+                  state.failed(h, lane, repositoryId, error, notBefore, settings);
+                  if (gone) {
+                    state.notFoundOnGitHub(h, repositoryId);
+                  }
+                };
               }
             });
     Duration took = Duration.ofNanos(ticker.read() - startedNanos);
     String summary;
     if (outcome instanceof RunOutcome.Failed failed) {
       summary = "failed: " + SyncState.describe(failed.cause());
-      log.warn("{} of repository {} failed after {}", kind, repositoryId, took, failed.cause());
+      if (Failure.expected(failed.cause())) {
+        // GitHub 5xx, timeouts, rate limits, an unreachable database, a lost lease: one line.
+        log.warn(
+            "{} of repository {} failed after {}: {}",
+            kind,
+            repositoryId,
+            Failure.millis(took),
+            Failure.chain(failed.cause()));
+      } else {
+        log.warn(
+            "{} of repository {} failed after {}",
+            kind,
+            repositoryId,
+            Failure.millis(took),
+            failed.cause());
+      }
     } else if (outcome instanceof RunOutcome.Lost lost) {
       summary = "lease lost: " + lost.detail();
       log.warn("{} of repository {} cut short: {}", kind, repositoryId, lost.detail());
     } else {
       summary = detail.get();
-      log.info("{} of repository {} done in {}: {}", kind, repositoryId, took, summary);
+      log.info(
+          "{} of repository {} done in {}: {}", kind, repositoryId, Failure.millis(took), summary);
+    }
+    if (notFound.get()) {
+      log.warn(
+          "repository {}: GitHub says it does not exist or is not visible (404/410); no lane"
+              + " retries it until it is tracked again or an admin requests a fetch",
+          repositoryId);
     }
     PassResult result = new PassResult(kind, repositoryId, outcome, took, summary);
     listener.passFinished(result);
@@ -409,7 +448,17 @@ public final class Worker implements AutoCloseable {
       } catch (VirtualMachineError e) {
         throw e;
       } catch (Throwable t) {
-        log.warn("worker loop iteration failed; polling again in {}", settings.pollEvery(), t);
+        if (Failure.expected(t)) {
+          log.warn(
+              "worker loop iteration failed; polling again in {}: {}",
+              Failure.millis(settings.pollEvery()),
+              Failure.chain(t));
+        } else {
+          log.warn(
+              "worker loop iteration failed; polling again in {}",
+              Failure.millis(settings.pollEvery()),
+              t);
+        }
         listener.loopFailed(t);
       }
       if (Thread.currentThread().isInterrupted()) {
@@ -457,7 +506,7 @@ public final class Worker implements AutoCloseable {
     try {
       registry.touch(owner, github.rateLimit());
     } catch (RuntimeException e) {
-      log.warn("could not record that worker {} is alive", owner, e);
+      log.warn("could not record that worker {} is alive: {}", owner, Failure.chain(e));
     }
   }
 
@@ -465,7 +514,12 @@ public final class Worker implements AutoCloseable {
     try {
       store.pruneEvents();
     } catch (RuntimeException e) {
-      log.warn("pruning lease events failed", e);
+      log.warn("pruning lease events failed: {}", Failure.chain(e));
+    }
+    try {
+      registry.prune(WorkerRegistry.DEFAULT_RETENTION);
+    } catch (RuntimeException e) {
+      log.warn("pruning stopped workers failed: {}", Failure.chain(e));
     }
     try {
       housekeeping.run();
@@ -509,7 +563,9 @@ public final class Worker implements AutoCloseable {
           clean = false;
         }
         if (!clean) {
-          log.warn("passes still running after the grace period of {}; cancelling them", grace);
+          log.warn(
+              "passes still running after the grace period of {}; cancelling them",
+              Failure.millis(grace));
           forceStop = true;
           loops.shutdownNow();
           if (!interrupted) {

@@ -202,7 +202,7 @@ class ChangesyncConfigTest {
     env.put("CHANGESYNC_POLL_INTERVAL", "5");
     env.put("CHANGESYNC_BACKFILL_MAX_PRS", "-1");
     env.put("CHANGESYNC_GITHUB_API_URL", "ftp://github");
-    env.put("CHANGESYNC_DATABASE_URL", "postgres://u:hunter2@db/x");
+    env.put("CHANGESYNC_DATABASE_URL", "mysql://u:hunter2@db/x");
 
     ConfigException e = failure(env);
 
@@ -219,7 +219,7 @@ class ChangesyncConfigTest {
             p -> assertThat(p).startsWith("CHANGESYNC_BACKFILL_MAX_PRS: -1 is out of range"))
         .anySatisfy(p -> assertThat(p).startsWith("CHANGESYNC_GITHUB_API_URL: 'ftp://github'"))
         .anySatisfy(
-            p -> assertThat(p).startsWith("CHANGESYNC_DATABASE_URL: 'postgres://u:****@db/x'"));
+            p -> assertThat(p).startsWith("CHANGESYNC_DATABASE_URL: 'mysql://u:****@db/x'"));
     assertThat(e.getMessage())
         .startsWith("invalid configuration (8 problems):")
         .doesNotContain("hunter2");
@@ -564,5 +564,53 @@ class ChangesyncConfigTest {
     assertThat(sync.leasePolicy()).isEqualTo(config.leasePolicy());
 
     assertThat(parse(Map.of()).githubSettings().auth()).isEqualTo(GitHubAuth.anonymous());
+  }
+
+  @Test
+  void retryBackoffSettingsReachTheSyncSettingsAndMaxMayNotBeBelowMin() {
+    ChangesyncConfig defaults = parse(Map.of());
+    assertThat(defaults.retryMin()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.retryMax()).isEqualTo(Duration.ofHours(1));
+    assertThat(defaults.syncSettings().retryBackoffBase()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.syncSettings().retryBackoffCap()).isEqualTo(Duration.ofHours(1));
+
+    ChangesyncConfig set =
+        parse(Map.of("CHANGESYNC_RETRY_MIN", "2s", "CHANGESYNC_RETRY_MAX", "5m"));
+    assertThat(set.syncSettings().retryBackoffBase()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(set.syncSettings().retryBackoffCap()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(set.syncSettings().retryAfter(3)).isEqualTo(Duration.ofSeconds(8));
+    assertThat(parse(Map.of(), "--retry-min", "1s").retryMin()).isEqualTo(Duration.ofSeconds(1));
+
+    assertThat(failure(Map.of("CHANGESYNC_RETRY_MIN", "10m", "CHANGESYNC_RETRY_MAX", "1m")).problems())
+        .containsExactly("CHANGESYNC_RETRY_MAX (1m) must not be shorter than CHANGESYNC_RETRY_MIN (10m)");
+    assertThat(failure(Map.of("CHANGESYNC_RETRY_MIN", "0s")).problems())
+        .singleElement()
+        .asString()
+        .startsWith("CHANGESYNC_RETRY_MIN: '0s' must be longer than zero");
+  }
+
+  @Test
+  void aPostgresUrlIsTakenAsItsJdbcUrl() {
+    ChangesyncConfig config =
+        parse(
+            Map.of(
+                "CHANGESYNC_DATABASE_URL",
+                "postgres://app:p%40ss%2Fw0rd@db.internal:6432/changesync?sslmode=require"));
+
+    assertThat(config.databaseUrl())
+        .contains(
+            "jdbc:postgresql://db.internal:6432/changesync?sslmode=require&user=app"
+                + "&password=p%40ss%2Fw0rd");
+    assertThat(parse(Map.of("CHANGESYNC_DATABASE_URL", "postgresql://localhost/cs")).databaseUrl())
+        .contains("jdbc:postgresql://localhost/cs");
+    assertThat(config.toString()).doesNotContain("p%40ss").doesNotContain("w0rd");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_URL", "postgres:///nohost")).problems())
+        .singleElement()
+        .asString()
+        .startsWith("CHANGESYNC_DATABASE_URL: 'postgres:///nohost' has no host");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_URL", "mysql://db/x")).problems())
+        .singleElement()
+        .asString()
+        .contains("is not a PostgreSQL URL");
   }
 }

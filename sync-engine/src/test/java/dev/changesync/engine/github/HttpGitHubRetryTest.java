@@ -269,6 +269,8 @@ class HttpGitHubRetryTest {
             e -> {
               assertThat(e.status()).isEmpty();
               assertThat(e.getMessage()).contains("3 attempts");
+              // The cause is named, not just "(ConnectException)".
+              assertThat(e.getMessage()).containsPattern("\\(ConnectException.*: .+\\)");
             });
     assertThat(sleeper.waits()).hasSize(2);
   }

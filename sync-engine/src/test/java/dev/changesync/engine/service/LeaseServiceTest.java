@@ -274,4 +274,24 @@ class LeaseServiceTest {
     assertThat(bob.stoppedAt()).isEmpty();
     assertThat(bob.livenessTracked()).isFalse();
   }
+
+  @Test
+  void workersGoneForLongerThanTheRetentionLeaveTheList() {
+    OwnerId carol = new OwnerId("worker-c", "c1");
+    registry.register(
+        new WorkerRegistry.Registration(ALICE, "host-a", 11, "0.1.0", Optional.empty()));
+    registry.register(
+        new WorkerRegistry.Registration(carol, "host-c", 33, "0.1.0", Optional.empty()));
+    registry.stopped(ALICE);
+    clock.advance(Duration.ofDays(6));
+    registry.register(
+        new WorkerRegistry.Registration(BOB, "host-b", 22, "0.1.0", Optional.empty()));
+    clock.advance(Duration.ofDays(1).plusSeconds(1));
+
+    // Alice stopped and Carol fell silent more than 7 days ago; Bob was seen a day ago.
+    assertThat(registry.prune(WorkerRegistry.DEFAULT_RETENTION)).isEqualTo(2);
+    assertThat(service.workers().workers())
+        .extracting(WorkerList.Entry::ownerId)
+        .containsExactly(BOB.toString());
+  }
 }

@@ -85,6 +85,17 @@ class StatusServiceTest {
           "open_pr_cursor_updated_at",
           "pending_refresh_count",
           "last_error",
+          // issue 16: backoff in the open and honest progress
+          "last_error_at",
+          "fetch_failure_count",
+          "fetch_next_attempt_at",
+          "refresh_failure_count",
+          "refresh_next_attempt_at",
+          "backfill_failure_count",
+          "backfill_next_attempt_at",
+          "github_not_found_at",
+          "converged",
+          "phase",
           "github_rate_limit_remaining",
           "github_rate_limit_reset_at");
 

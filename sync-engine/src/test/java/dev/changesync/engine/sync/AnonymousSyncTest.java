@@ -114,9 +114,12 @@ class AnonymousSyncTest {
 
     assertThat(pass.succeeded()).isFalse();
     assertThat(status.repositoryStatus(RepoName.parse("octocat/secret")).lastError())
-        .contains(
-            "fetch: repository not found or private (404): set CHANGESYNC_GITHUB_TOKEN to a token"
-                + " that can read it");
+        .hasValueSatisfying(
+            e ->
+                assertThat(e)
+                    .startsWith(
+                        "fetch: repository not found or private (404): set"
+                            + " CHANGESYNC_GITHUB_TOKEN to a token that can read it"));
     int requests = fx.fake.totalRequests();
     assertThat(worker.runOnce()).as("backed off, no retry storm").isEmpty();
     assertThat(fx.fake.totalRequests()).isEqualTo(requests);

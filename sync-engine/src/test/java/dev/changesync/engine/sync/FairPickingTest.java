@@ -90,7 +90,9 @@ class FairPickingTest {
     long second = fx.track(repo("second", 4));
     fx.drain(worker);
     sql("update open_pr set freshness = null");
-    sql("update repository_sync_state set backfill_mode = 'open_only', backfill_priority = 3");
+    sql(
+        "update repository_sync_state set backfill_mode = 'open_only', backfill_priority = 3,"
+            + " backfill_retry_after = null");
 
     List<PassResult> passes = picks(worker, 4);
 

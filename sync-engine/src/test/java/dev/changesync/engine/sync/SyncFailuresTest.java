@@ -52,11 +52,13 @@ class SyncFailuresTest {
   }
 
   @Test
-  void aPersistent404IsRecordedAndBackedOffWhileOtherRepositoriesProgress() {
+  void aPersistentFailureIsRecordedAndBackedOffWhileOtherRepositoriesProgress() {
     FakeRepo widgets = fx.fake.createRepo("acme", "widgets");
     widgets.openPrs(5);
     long gone = fx.trackWithBackfill(fx.fake.createRepo("acme", "gone"), 100);
-    fx.fake.notFound("acme", "gone");
+    // 451 (blocked for legal reasons): a refusal GitHub keeps answering, unlike a 404 (which
+    // stops the repository's retries altogether, see RepositoryLifecycleTest).
+    fx.fake.failPath("/repos/acme/gone", 451);
     long ok = fx.trackWithBackfill(widgets, 0);
 
     List<PassResult> passes = fx.drain(worker);
@@ -69,7 +71,7 @@ class SyncFailuresTest {
 
     Map<String, Object> state = fx.state(gone);
     Instant now = fx.clock.instant();
-    assertThat((String) state.get("last_error")).startsWith("fetch: ").contains("404");
+    assertThat((String) state.get("last_error")).startsWith("fetch: ").contains("451");
     assertThat(state).containsEntry("fetch_failure_count", 1).containsEntry("dirty", true);
     assertThat(instant(state.get("fetch_retry_after")))
         .isEqualTo(now.plus(SyncFixture.SETTINGS.retryBackoffBase()));
@@ -91,7 +93,7 @@ class SyncFailuresTest {
         .returns(ok, PassResult::repositoryId);
 
     // Once GitHub answers again, a success resets the backoff and clears the lane's error.
-    fx.fake.clearNotFound("acme", "gone");
+    fx.fake.clearFaults();
     fx.clock.advance(Duration.ofMinutes(1));
     PassResult recovered = worker.runOnce().orElseThrow();
     assertThat(recovered.repositoryId()).isEqualTo(gone);

@@ -103,15 +103,29 @@ final class SyncFixture implements AutoCloseable {
         h ->
             h.createUpdate(
                     "update repository_sync_state set backfill_mode = 'open_only',"
-                        + " backfill_priority = :priority where repository_id = :id")
+                        + " backfill_priority = :priority, backfill_retry_after = null"
+                        + " where repository_id = :id")
                 .bind("priority", priority)
                 .bind("id", id)
                 .execute());
     return id;
   }
 
+  /**
+   * Tracks {@code repo} (dirty, never scanned) for fetches and refreshes only: its backfill lane
+   * is held back (a retry time far in the future), since mode {@code off} would stop every lane.
+   */
   long track(FakeRepo repo) {
-    return repositories.track(RepoName.of(repo.owner(), repo.name())).id();
+    long id = repositories.track(RepoName.of(repo.owner(), repo.name())).id();
+    jdbi.useHandle(
+        h ->
+            h.createUpdate(
+                    "update repository_sync_state"
+                        + " set backfill_retry_after = timestamptz '9999-12-31 00:00:00+00'"
+                        + " where repository_id = :id")
+                .bind("id", id)
+                .execute());
+    return id;
   }
 
   /** What webhook intake and "POST .../fetch" do: mark dirty, bump the fetch request sequence. */

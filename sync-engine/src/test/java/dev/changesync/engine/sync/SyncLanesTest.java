@@ -249,7 +249,7 @@ class SyncLanesTest {
     assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REQUESTED_FETCH);
     repo.pr(2).close(); // no webhook, no scan since
     fx.jdbi.useHandle(
-        h -> h.execute("update repository_sync_state set backfill_mode = 'open_only'"));
+        h -> h.execute("update repository_sync_state set backfill_mode = 'open_only', backfill_retry_after = null"));
 
     assertThat(fx.drain(worker)).extracting(PassResult::kind).containsExactly(WorkKind.BACKFILL);
 

@@ -165,8 +165,9 @@ class TakeoverProcessTest {
                     """
                     with r as (insert into repository (owner, name) values ('acme', :name)
                                returning id)
-                    insert into repository_sync_state (repository_id, fetch_retry_after)
-                    select id, now() + interval '1 day' from r
+                    insert into repository_sync_state (repository_id, backfill_mode,
+                                                       fetch_retry_after)
+                    select id, 'open_only', now() + interval '1 day' from r
                     returning repository_id
                     """)
                 .bind("name", name)

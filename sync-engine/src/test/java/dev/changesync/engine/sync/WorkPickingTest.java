@@ -59,7 +59,7 @@ class WorkPickingTest {
             + " where repository_id = ?",
         periodic);
     sql(
-        "update repository_sync_state set backfill_mode = 'open_only' where repository_id = ?",
+        "update repository_sync_state set backfill_mode = 'open_only', backfill_retry_after = null where repository_id = ?",
         backfill);
     fx.hint(refresh, 1, "synchronize");
     fx.requestFetch(requested);
