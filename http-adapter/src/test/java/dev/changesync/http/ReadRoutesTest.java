@@ -68,7 +68,10 @@ class ReadRoutesTest {
   private static ChangesyncServer server;
   private static Http http;
 
-  /** A fast configuration of a server on a free port, against the fake GitHub. */
+  /**
+   * A fast configuration of a server on a free port, against {@code fake} (null: a fake GitHub that
+   * knows every repository).
+   */
   static Map<String, String> env(PostgresDatabase db, FakeGitHub fake) {
     Map<String, String> env = new HashMap<>();
     env.put("CHANGESYNC_DATABASE_URL", db.jdbcUrl());
@@ -78,11 +81,23 @@ class ReadRoutesTest {
     env.put("CHANGESYNC_WEBHOOK_DEBOUNCE", "0s");
     env.put("CHANGESYNC_MIN_FETCH_INTERVAL", "0s");
     env.put("CHANGESYNC_SHUTDOWN_GRACE", "10s");
-    if (fake != null) {
-      env.put("CHANGESYNC_GITHUB_API_URL", fake.baseUrl());
-      env.put("CHANGESYNC_GITHUB_TOKEN", FakeGitHub.DEFAULT_TOKEN);
-    }
+    FakeGitHub github = fake != null ? fake : anyRepositoryGitHub();
+    env.put("CHANGESYNC_GITHUB_API_URL", github.baseUrl());
+    env.put("CHANGESYNC_GITHUB_TOKEN", FakeGitHub.DEFAULT_TOKEN);
     return env;
+  }
+
+  private static FakeGitHub anyRepository;
+
+  /**
+   * A fake GitHub, shared by the servers of this JVM's tests that name none, which knows every
+   * repository: tracking asks GitHub first, and those tests track names they never created.
+   */
+  static synchronized FakeGitHub anyRepositoryGitHub() {
+    if (anyRepository == null) {
+      anyRepository = FakeGitHub.builder().anyRepository().start();
+    }
+    return anyRepository;
   }
 
   @BeforeAll

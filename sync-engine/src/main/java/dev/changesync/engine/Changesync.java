@@ -469,7 +469,7 @@ public final class Changesync implements AutoCloseable {
   }
 
   /** How long accepted webhook deliveries are kept for redelivery dedupe. */
-  static final Duration WEBHOOK_DELIVERY_RETENTION = Duration.ofDays(7);
+  static final Duration WEBHOOK_DELIVERY_RETENTION = WebhookIntake.DELIVERY_RETENTION;
 
   /** What a started instance runs; immutable once built. */
   private record Running(

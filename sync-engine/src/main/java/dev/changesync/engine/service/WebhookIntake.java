@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.google.common.base.Ticker;
 import dev.changesync.engine.config.Secret;
 import dev.changesync.engine.db.DbTime;
 import dev.changesync.engine.repo.Lanes;
@@ -28,10 +29,13 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * GitHub webhook intake (SPEC §3 "Webhooks"). Fast and local — no GitHub calls: it records what
@@ -58,6 +62,8 @@ import org.jdbi.v3.core.Jdbi;
  */
 public final class WebhookIntake {
 
+  private static final Logger log = LoggerFactory.getLogger(WebhookIntake.class);
+
   /** Largest body accepted: 25 MB, GitHub's own cap on webhook payloads. */
   public static final long MAX_BODY_BYTES = 25L * 1024 * 1024;
 
@@ -74,6 +80,8 @@ public final class WebhookIntake {
   private final Optional<Secret> secret;
   private final ObjectMapper json;
   private final WebhookBudget budget;
+  private final Ticker ticker;
+  private final AtomicLong nextPruneAt = new AtomicLong(); // ticker nanos; 0: at once
 
   /**
    * @param secret the webhook secret; empty switches intake off (every call is refused, 403)
@@ -87,6 +95,12 @@ public final class WebhookIntake {
    * @param budget the bytes of streamed bodies that may be held at once
    */
   public WebhookIntake(Jdbi jdbi, DbTime time, Optional<Secret> secret, WebhookBudget budget) {
+    this(jdbi, time, secret, budget, Ticker.systemTicker());
+  }
+
+  WebhookIntake(
+      Jdbi jdbi, DbTime time, Optional<Secret> secret, WebhookBudget budget, Ticker ticker) {
+    this.ticker = requireNonNull(ticker, "ticker");
     this.jdbi = requireNonNull(jdbi, "jdbi");
     this.time = requireNonNull(time, "time");
     this.secret = requireNonNull(secret, "secret");
@@ -209,7 +223,33 @@ public final class WebhookIntake {
       throw new BadInputException("webhook body is not a JSON object");
     }
     Delivery delivery = Delivery.of(deliveryId, event, payload);
-    return Database.call(() -> jdbi.inTransaction(h -> record(h, delivery)));
+    WebhookResult result = Database.call(() -> jdbi.inTransaction(h -> record(h, delivery)));
+    pruneNowAndThen();
+    return result;
+  }
+
+  /** How often intake prunes deliveries older than {@link #DELIVERY_RETENTION}. */
+  static final Duration PRUNE_EVERY = Duration.ofHours(1);
+
+  /** How long deliveries are kept for dedupe: GitHub redelivers within days. */
+  public static final Duration DELIVERY_RETENTION = Duration.ofDays(7);
+
+  /**
+   * Prunes old deliveries on the first delivery and then at most every {@link #PRUNE_EVERY}: the
+   * process that takes webhooks in keeps their table bounded, whatever its role (workers prune too,
+   * with their housekeeping). Best effort: a failure is logged and retried on a later delivery.
+   */
+  private void pruneNowAndThen() {
+    long now = ticker.read();
+    long due = nextPruneAt.get();
+    if ((due != 0 && now - due < 0) || !nextPruneAt.compareAndSet(due, now + PRUNE_EVERY.toNanos())) {
+      return;
+    }
+    try {
+      pruneDeliveries(DELIVERY_RETENTION);
+    } catch (RuntimeException e) {
+      log.warn("pruning webhook deliveries failed: {}", e.toString());
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

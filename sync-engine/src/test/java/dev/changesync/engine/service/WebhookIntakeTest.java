@@ -561,4 +561,35 @@ class WebhookIntakeTest {
     assertThat(intake.pruneDeliveries(Duration.ofDays(7))).isEqualTo(1);
     assertThat(deliveries()).extracting(d -> d.get("delivery_id")).containsExactly("new");
   }
+
+  @Test
+  void intakeItselfPrunesOldDeliveriesAtMostHourly() {
+    java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+    com.google.common.base.Ticker ticker =
+        new com.google.common.base.Ticker() {
+          @Override
+          public long read() {
+            return nanos.get();
+          }
+        };
+    intake =
+        new WebhookIntake(
+            jdbi,
+            DbTime.injected(clock),
+            Optional.of(Secret.of(SECRET)),
+            WebhookBudget.forThisJvm(),
+            ticker);
+    byte[] ping = "{}".getBytes(StandardCharsets.UTF_8);
+    deliver("ping", "old", ping);
+    clock.advance(WebhookIntake.DELIVERY_RETENTION.plusDays(1));
+    deliver("ping", "within-the-hour", ping);
+    assertThat(deliveries()).as("pruned at the first delivery, not again yet").hasSize(2);
+
+    nanos.addAndGet(WebhookIntake.PRUNE_EVERY.toNanos());
+    deliver("ping", "an-hour-later", ping);
+
+    assertThat(deliveries())
+        .extracting(d -> d.get("delivery_id"))
+        .containsExactlyInAnyOrder("within-the-hour", "an-hour-later");
+  }
 }

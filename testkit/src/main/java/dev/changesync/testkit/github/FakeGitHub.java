@@ -174,6 +174,7 @@ public final class FakeGitHub implements AutoCloseable {
 
   private volatile Duration latency = Duration.ZERO;
   private final boolean anonymous;
+  private final boolean anyRepository;
 
   private FakeGitHub(Builder b) throws IOException {
     this.clock = b.clock;
@@ -182,6 +183,7 @@ public final class FakeGitHub implements AutoCloseable {
     this.rateLimit = b.rateLimit;
     this.remaining = b.rateLimit;
     this.anonymous = b.anonymous;
+    this.anyRepository = b.anyRepository;
     this.tokens.addAll(b.tokens.isEmpty() ? List.of(DEFAULT_TOKEN) : b.tokens);
     AtomicInteger threadNumber = new AtomicInteger();
     ThreadFactory threads =
@@ -215,6 +217,7 @@ public final class FakeGitHub implements AutoCloseable {
     private int rateLimit = DEFAULT_RATE_LIMIT;
     private int threads = 8;
     private boolean anonymous;
+    private boolean anyRepository;
     private final List<String> tokens = new ArrayList<>();
 
     private Builder() {}
@@ -275,6 +278,16 @@ public final class FakeGitHub implements AutoCloseable {
      */
     public Builder anonymousAccess() {
       this.anonymous = true;
+      return this;
+    }
+
+    /**
+     * Answers for every repository, creating one (with no pull requests) the first time its name is
+     * asked for: for tests of servers that check a repository on GitHub before tracking it, but do
+     * not care what it holds.
+     */
+    public Builder anyRepository() {
+      this.anyRepository = true;
       return this;
     }
 
@@ -992,6 +1005,14 @@ public final class FakeGitHub implements AutoCloseable {
         route.repoId() != null
             ? reposById.get(route.repoId())
             : reposByName.get(key(route.owner(), route.name()));
+    if (repo == null && anyRepository && route.repoId() == null) {
+      synchronized (lock) {
+        repo = reposByName.get(key(route.owner(), route.name()));
+        if (repo == null) {
+          repo = createRepo(route.owner(), route.name());
+        }
+      }
+    }
     if (repo == null || notFoundRepos.contains(key(repo.owner(), repo.name()))) {
       return error(404, "Not Found", Map.of());
     }
