@@ -1,6 +1,7 @@
 package dev.changesync.cli;
 
 import dev.changesync.testkit.PostgresDatabase;
+import dev.changesync.testkit.github.FakeGitHub;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.time.InstantSource;
@@ -38,6 +39,8 @@ final class CliRunner {
   /** A run whose environment names {@code db} (URL and user), as an operator's shell would. */
   static CliRunner cli(PostgresDatabase db) {
     CliRunner runner = new CliRunner().env("CHANGESYNC_DATABASE_URL", db.jdbcUrl());
+    // Tracking asks GitHub whether a repository exists; a test that cares sets its own fake.
+    runner.env("CHANGESYNC_GITHUB_API_URL", FakeGitHub.knowingEveryRepository().baseUrl());
     runner.env("CHANGESYNC_DATABASE_USER", db.user());
     db.password().ifPresent(p -> runner.env("CHANGESYNC_DATABASE_PASSWORD", p));
     return runner;

@@ -64,6 +64,8 @@ final class Fixtures {
     env.put("CHANGESYNC_SHUTDOWN_GRACE", "10s");
     if (fake == null) {
       env.put("CHANGESYNC_ROLE", "http");
+      // Tracking asks GitHub whether a repository exists.
+      env.put("CHANGESYNC_GITHUB_API_URL", FakeGitHub.knowingEveryRepository().baseUrl());
     } else {
       env.put("CHANGESYNC_GITHUB_API_URL", fake.baseUrl());
       env.put("CHANGESYNC_GITHUB_TOKEN", FakeGitHub.DEFAULT_TOKEN);

@@ -81,23 +81,10 @@ class ReadRoutesTest {
     env.put("CHANGESYNC_WEBHOOK_DEBOUNCE", "0s");
     env.put("CHANGESYNC_MIN_FETCH_INTERVAL", "0s");
     env.put("CHANGESYNC_SHUTDOWN_GRACE", "10s");
-    FakeGitHub github = fake != null ? fake : anyRepositoryGitHub();
+    FakeGitHub github = fake != null ? fake : FakeGitHub.knowingEveryRepository();
     env.put("CHANGESYNC_GITHUB_API_URL", github.baseUrl());
     env.put("CHANGESYNC_GITHUB_TOKEN", FakeGitHub.DEFAULT_TOKEN);
     return env;
-  }
-
-  private static FakeGitHub anyRepository;
-
-  /**
-   * A fake GitHub, shared by the servers of this JVM's tests that name none, which knows every
-   * repository: tracking asks GitHub first, and those tests track names they never created.
-   */
-  static synchronized FakeGitHub anyRepositoryGitHub() {
-    if (anyRepository == null) {
-      anyRepository = FakeGitHub.builder().anyRepository().start();
-    }
-    return anyRepository;
   }
 
   @BeforeAll

@@ -201,6 +201,20 @@ public final class FakeGitHub implements AutoCloseable {
   }
 
   /** A fake on the system clock, seed 42, accepting {@link #DEFAULT_TOKEN}. */
+  private static FakeGitHub knowsEveryRepository;
+
+  /**
+   * One fake GitHub for the whole test JVM, started on first use and never closed, that knows every
+   * repository ({@link Builder#anyRepository}): for servers and CLI commands whose test does not
+   * care about GitHub, now that tracking asks GitHub whether a repository exists.
+   */
+  public static synchronized FakeGitHub knowingEveryRepository() {
+    if (knowsEveryRepository == null) {
+      knowsEveryRepository = builder().anyRepository().start();
+    }
+    return knowsEveryRepository;
+  }
+
   public static FakeGitHub start() {
     return builder().start();
   }
