@@ -59,8 +59,11 @@ import picocli.CommandLine.Spec;
       "  --server URL (else CHANGESYNC_SERVER_URL): a running server's HTTP API.",
       "  --database-url JDBC_URL (else CHANGESYNC_DATABASE_URL): the database itself;",
       "    user and password in the URL or in CHANGESYNC_DATABASE_USER / _PASSWORD.",
+      "  --data-dir DIR (else CHANGESYNC_DATA_DIR): the embedded PostgreSQL on DIR,",
+      "    started by the command itself; refused while a server holds DIR.",
       "  A flag wins over the environment, CHANGESYNC_SERVER_URL over",
-      "  CHANGESYNC_DATABASE_URL; with neither, the server at " + Target.DEFAULT_SERVER + ".",
+      "  CHANGESYNC_DATABASE_URL over CHANGESYNC_DATA_DIR; with none, the server at",
+      "  " + Target.DEFAULT_SERVER + ".",
       "  Over HTTP, reads send CHANGESYNC_READ_TOKEN as a bearer token (when set),",
       "  admin actions CHANGESYNC_ADMIN_TOKEN.",
       "%nExit codes: 0 ok, 1 failure (not found, unreachable, refused), 2 usage error."
@@ -87,6 +90,14 @@ public final class ChangesyncCli implements Callable<Integer> {
       scope = ScopeType.INHERIT,
       description = "Read and act on the database directly, no server needed.")
   String databaseUrl;
+
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      scope = ScopeType.INHERIT,
+      description =
+          "Use the embedded PostgreSQL on data directory DIR directly (when no server holds it).")
+  String dataDir;
 
   @Option(
       names = "--timeout",
@@ -164,7 +175,7 @@ public final class ChangesyncCli implements Callable<Integer> {
           token("CHANGESYNC_READ_TOKEN"),
           requestTimeout());
     }
-    return DatabaseBackend.open(((Target.Database) target).jdbcUrl(), context, requestTimeout());
+    return DatabaseBackend.open((Target.DirectDatabase) target, context, requestTimeout());
   }
 
   /** How long one request to the server or the database may take. */
@@ -178,9 +189,9 @@ public final class ChangesyncCli implements Callable<Integer> {
   }
 
   /** The database of database-only commands ({@code migrate}). */
-  Target.Database database(CommandLine cmd) {
+  Target.DirectDatabase database(CommandLine cmd) {
     try {
-      return Target.database(server, databaseUrl, context.env());
+      return Target.database(server, databaseUrl, dataDir, context.env());
     } catch (Target.InvalidTarget e) {
       throw e.fromFlag() ? new ParameterException(cmd, e.getMessage()) : new CliException(
           e.getMessage(), ExitCodes.USAGE);
@@ -189,7 +200,7 @@ public final class ChangesyncCli implements Callable<Integer> {
 
   Target target(CommandLine cmd) {
     try {
-      return Target.choose(server, databaseUrl, context.env());
+      return Target.choose(server, databaseUrl, dataDir, context.env());
     } catch (Target.InvalidTarget e) {
       throw e.fromFlag() ? new ParameterException(cmd, e.getMessage()) : new CliException(
           e.getMessage(), ExitCodes.USAGE);
@@ -199,6 +210,11 @@ public final class ChangesyncCli implements Callable<Integer> {
   /** The {@code --database-url} flag, when given. */
   Optional<String> databaseUrlFlag() {
     return Optional.ofNullable(databaseUrl).filter(u -> !u.isBlank());
+  }
+
+  /** The {@code --data-dir} flag, when given. */
+  Optional<String> dataDirFlag() {
+    return Optional.ofNullable(dataDir).filter(d -> !d.isBlank());
   }
 
   /** The {@code --server} flag, when given. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.changesync.engine.Changesync;
 import dev.changesync.engine.config.ChangesyncConfig;
 import dev.changesync.engine.config.Setting;
+import dev.changesync.engine.db.DataDirectoryInUseException;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.engine.service.ApiJson;
 import dev.changesync.engine.service.BackfillMode;
@@ -74,13 +75,54 @@ final class DatabaseBackend implements Backend {
    * call.
    */
   static DatabaseBackend open(String jdbcUrl, CliContext context, Duration timeout) {
+    return open(new Target.Database(jdbcUrl), context, timeout);
+  }
+
+  /**
+   * Opens {@code database}: an external one as above, or the embedded PostgreSQL of a data
+   * directory, which this process starts (and stops on {@link #close()}).
+   *
+   * @throws CliException (exit 1) when a server or another command holds the data directory
+   */
+  static DatabaseBackend open(Target.DirectDatabase database, CliContext context, Duration timeout) {
+    Target.DirectDatabase withTimeouts =
+        database instanceof Target.Database d
+            ? new Target.Database(withTimeouts(d.jdbcUrl(), timeout))
+            : database;
     Changesync changesync =
-        builder(withTimeouts(jdbcUrl, timeout), context)
+        builder(withTimeouts, context)
             .migrateOnStart(false)
             .connectionTimeout(timeout)
-            .build()
-            .start();
-    return new DatabaseBackend(changesync, redact(jdbcUrl));
+            .build();
+    startOrRefuse(changesync, database);
+    return new DatabaseBackend(changesync, describe(database));
+  }
+
+  /** Where {@code database} is, for messages: never with a password. */
+  static String describe(Target.DirectDatabase database) {
+    return database instanceof Target.Database d
+        ? redact(d.jdbcUrl())
+        : "the embedded PostgreSQL of " + ((Target.DataDir) database).dir();
+  }
+
+  /** Starts {@code changesync}; a data directory held by another process is a one-line refusal. */
+  private static void startOrRefuse(Changesync changesync, Target.DirectDatabase database) {
+    try {
+      changesync.start();
+    } catch (DataDirectoryInUseException e) {
+      changesync.close();
+      throw new CliException(e.getMessage(), ExitCodes.FAILURE, e);
+    } catch (MigrationException e) {
+      changesync.close();
+      throw e;
+    } catch (IllegalStateException e) {
+      changesync.close();
+      if (database instanceof Target.DataDir) {
+        throw new CliException(
+            "cannot start " + describe(database) + ": " + rootMessage(e), ExitCodes.FAILURE, e);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -102,19 +144,27 @@ final class DatabaseBackend implements Backend {
 
   /** Applies pending migrations to the database at {@code jdbcUrl}. */
   static MigrationResult migrate(String jdbcUrl, CliContext context) {
-    try (Changesync changesync = builder(jdbcUrl, context).migrateOnStart(true).build()) {
+    return migrate(new Target.Database(jdbcUrl), context);
+  }
+
+  /** Applies pending migrations to {@code database}. */
+  static MigrationResult migrate(Target.DirectDatabase database, CliContext context) {
+    String where = describe(database);
+    try (Changesync changesync = builder(database, context).migrateOnStart(true).build()) {
       try {
         changesync.start();
+      } catch (DataDirectoryInUseException e) {
+        throw new CliException(e.getMessage(), ExitCodes.FAILURE, e);
       } catch (MigrationException e) {
-        throw new CliException("migrating " + redact(jdbcUrl) + " failed: " + e.getMessage(), 1, e);
+        throw new CliException("migrating " + where + " failed: " + e.getMessage(), 1, e);
       } catch (IllegalStateException e) {
-        throw new CliException("cannot migrate " + redact(jdbcUrl) + ": " + rootMessage(e), 1, e);
+        throw new CliException("cannot migrate " + where + ": " + rootMessage(e), 1, e);
       }
       return changesync.migration().orElseThrow();
     }
   }
 
-  private static Changesync.Builder builder(String jdbcUrl, CliContext context) {
+  private static Changesync.Builder builder(Target.DirectDatabase database, CliContext context) {
     Map<String, String> env = new HashMap<>();
     for (Setting s : SETTINGS) {
       String value = context.env().get(s.envName());
@@ -122,8 +172,18 @@ final class DatabaseBackend implements Backend {
         env.put(s.envName(), value);
       }
     }
-    ChangesyncConfig config =
-        ChangesyncConfig.from(env, Setting.DATABASE_URL.flag(), jdbcUrl);
+    ChangesyncConfig config;
+    if (database instanceof Target.Database d) {
+      config = ChangesyncConfig.from(env, Setting.DATABASE_URL.flag(), d.jdbcUrl());
+    } else {
+      // No database URL: Changesync.fromConfig runs the embedded PostgreSQL on the data dir.
+      env.remove(Setting.DATABASE_URL.envName());
+      env.remove(Setting.DATABASE_USER.envName());
+      env.remove(Setting.DATABASE_PASSWORD.envName());
+      config =
+          ChangesyncConfig.from(
+              env, Setting.DATA_DIR.flag(), ((Target.DataDir) database).dir().toString());
+    }
     Changesync.Builder builder = Changesync.fromConfig(config).runWorkers(false);
     context.engineClock().ifPresent(builder::clock);
     return builder;

@@ -10,17 +10,18 @@ import picocli.CommandLine.Command;
     name = "migrate",
     description =
         "Apply pending schema migrations to the database (--database-url or"
-            + " CHANGESYNC_DATABASE_URL). Refuses a schema newer than this build.")
+            + " CHANGESYNC_DATABASE_URL; or the embedded PostgreSQL of --data-dir or"
+            + " CHANGESYNC_DATA_DIR). Refuses a schema newer than this build.")
 final class MigrateCommand extends CliCommand {
 
   @Override
   public Integer call() throws JsonProcessingException {
-    String jdbcUrl = cli().database(spec.commandLine()).jdbcUrl();
-    MigrationResult result = DatabaseBackend.migrate(jdbcUrl, context());
+    Target.DirectDatabase database = cli().database(spec.commandLine());
+    MigrationResult result = DatabaseBackend.migrate(database, context());
     if (json()) {
       out().println(ApiJson.newMapper().writeValueAsString(result));
     } else {
-      out().print(Formats.migrated(result, DatabaseBackend.redact(jdbcUrl)));
+      out().print(Formats.migrated(result, DatabaseBackend.describe(database)));
     }
     out().flush();
     return ExitCodes.OK;

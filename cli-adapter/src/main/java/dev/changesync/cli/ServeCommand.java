@@ -38,8 +38,8 @@ final class ServeCommand extends CliCommand {
   static void addServerSettings(CommandLine serve) {
     CommandSpec spec = serve.getCommandSpec();
     for (Setting s : Setting.values()) {
-      if (s == Setting.DATABASE_URL) {
-        continue;
+      if (s == Setting.DATABASE_URL || s == Setting.DATA_DIR) {
+        continue; // the root's --database-url and --data-dir
       }
       spec.addOption(
           OptionSpec.builder(s.flag())
@@ -88,9 +88,10 @@ final class ServeCommand extends CliCommand {
   private List<String> settings() {
     List<String> args = new ArrayList<>();
     cli().databaseUrlFlag().ifPresent(url -> add(args, Setting.DATABASE_URL.flag(), url));
+    cli().dataDirFlag().ifPresent(dir -> add(args, Setting.DATA_DIR.flag(), dir));
     ParseResult parsed = spec.commandLine().getParseResult();
     for (Setting s : Setting.values()) {
-      if (s == Setting.DATABASE_URL) {
+      if (s == Setting.DATABASE_URL || s == Setting.DATA_DIR) {
         continue;
       }
       String value = parsed.matchedOptionValue(s.flag(), (String) null);

@@ -4,6 +4,8 @@ import dev.changesync.engine.config.PostgresUrls;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -13,9 +15,11 @@ import java.util.Optional;
  * #choose}:
  *
  * <ol>
- *   <li>A flag wins: {@code --server URL} or {@code --database-url JDBC_URL} (not both).
+ *   <li>A flag wins: {@code --server URL}, {@code --database-url JDBC_URL} or {@code --data-dir
+ *       DIR} (one of them).
  *   <li>Without a flag, {@code CHANGESYNC_SERVER_URL} in the environment means that server.
  *   <li>Else {@code CHANGESYNC_DATABASE_URL} in the environment means that database.
+ *   <li>Else {@code CHANGESYNC_DATA_DIR} means the embedded PostgreSQL on that directory.
  *   <li>Else the server at {@value #DEFAULT_SERVER}.
  * </ol>
  *
@@ -27,13 +31,23 @@ sealed interface Target {
 
   String SERVER_ENV = "CHANGESYNC_SERVER_URL";
   String DATABASE_ENV = "CHANGESYNC_DATABASE_URL";
+  String DATA_DIR_ENV = "CHANGESYNC_DATA_DIR";
   String DEFAULT_SERVER = "http://localhost:8080";
 
   /** A server's HTTP API at {@code url} (no trailing slash). */
   record Server(URI url) implements Target {}
 
   /** The database at {@code jdbcUrl}. */
-  record Database(String jdbcUrl) implements Target {}
+  record Database(String jdbcUrl) implements Target, DirectDatabase {}
+
+  /**
+   * The embedded PostgreSQL on the data directory {@code dir} (absolute), started by the CLI
+   * itself; refused while a server holds the directory.
+   */
+  record DataDir(Path dir) implements Target, DirectDatabase {}
+
+  /** A database the CLI opens itself: {@link Database} or {@link DataDir}. */
+  sealed interface DirectDatabase permits Database, DataDir {}
 
   /** The flags or the environment name no usable target; the message names the flag or variable. */
   final class InvalidTarget extends IllegalArgumentException {
@@ -58,16 +72,32 @@ sealed interface Target {
    * @throws InvalidTarget when both flags are given or a URL is malformed
    */
   static Target choose(String serverFlag, String databaseFlag, Map<String, String> env) {
+    return choose(serverFlag, databaseFlag, null, env);
+  }
+
+  /**
+   * Chooses by the rule above.
+   *
+   * @throws InvalidTarget when more than one flag is given or a URL or path is malformed
+   */
+  static Target choose(
+      String serverFlag, String databaseFlag, String dataDirFlag, Map<String, String> env) {
     Optional<String> server = given(serverFlag);
     Optional<String> database = given(databaseFlag);
-    if (server.isPresent() && database.isPresent()) {
-      throw new InvalidTarget("--server and --database-url are alternatives: give one of them", true);
+    Optional<String> dataDir = given(dataDirFlag);
+    if ((server.isPresent() ? 1 : 0) + (database.isPresent() ? 1 : 0) + (dataDir.isPresent() ? 1 : 0)
+        > 1) {
+      throw new InvalidTarget(
+          "--server, --database-url and --data-dir are alternatives: give one of them", true);
     }
     if (server.isPresent()) {
       return new Server(serverUrl("--server", server.get()));
     }
     if (database.isPresent()) {
       return new Database(jdbcUrl("--database-url", database.get()));
+    }
+    if (dataDir.isPresent()) {
+      return new DataDir(path("--data-dir", dataDir.get()));
     }
     Optional<String> serverEnv = given(env.get(SERVER_ENV));
     if (serverEnv.isPresent()) {
@@ -77,6 +107,10 @@ sealed interface Target {
     if (databaseEnv.isPresent()) {
       return new Database(jdbcUrl(DATABASE_ENV, databaseEnv.get()));
     }
+    Optional<String> dataDirEnv = given(env.get(DATA_DIR_ENV));
+    if (dataDirEnv.isPresent()) {
+      return new DataDir(path(DATA_DIR_ENV, dataDirEnv.get()));
+    }
     return new Server(URI.create(DEFAULT_SERVER));
   }
 
@@ -85,23 +119,41 @@ sealed interface Target {
    *
    * @throws InvalidTarget when {@code --server} is given, or no database is named
    */
-  static Database database(String serverFlag, String databaseFlag, Map<String, String> env) {
+  static DirectDatabase database(
+      String serverFlag, String databaseFlag, String dataDirFlag, Map<String, String> env) {
     if (given(serverFlag).isPresent()) {
       throw new InvalidTarget(
-          "this command works on the database only: use --database-url instead of --server", true);
+          "this command works on the database only: use --database-url or --data-dir instead of"
+              + " --server",
+          true);
     }
-    Optional<String> database = given(databaseFlag);
-    if (database.isPresent()) {
-      return new Database(jdbcUrl("--database-url", database.get()));
-    }
-    Optional<String> databaseEnv = given(env.get(DATABASE_ENV));
-    if (databaseEnv.isPresent()) {
-      return new Database(jdbcUrl(DATABASE_ENV, databaseEnv.get()));
+    Target target = choose(null, databaseFlag, dataDirFlag, withoutServer(env));
+    if (target instanceof DirectDatabase d) {
+      return d;
     }
     throw new InvalidTarget(
-        "this command works on the database only: give --database-url JDBC_URL or set "
-            + DATABASE_ENV,
+        "this command works on the database only: give --database-url JDBC_URL or --data-dir DIR,"
+            + " or set "
+            + DATABASE_ENV
+            + " or "
+            + DATA_DIR_ENV,
         true);
+  }
+
+  private static Map<String, String> withoutServer(Map<String, String> env) {
+    Map<String, String> copy = new java.util.HashMap<>(env);
+    copy.remove(SERVER_ENV);
+    return copy;
+  }
+
+  private static Path path(String source, String value) {
+    try {
+      return Path.of(value).toAbsolutePath().normalize();
+    } catch (InvalidPathException e) {
+      throw new InvalidTarget(
+          source + ": '" + printable(value) + "' is not a path (" + e.getReason() + ")",
+          source.startsWith("--"));
+    }
   }
 
   private static Optional<String> given(String value) {

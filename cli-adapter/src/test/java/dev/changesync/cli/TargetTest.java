@@ -70,4 +70,22 @@ class TargetTest {
     assertThat(Target.choose(null, "postgres://u:s%40cret@db:5433/cs", Map.of()))
         .isEqualTo(new Target.Database("jdbc:postgresql://db:5433/cs?user=u&password=s%40cret"));
   }
+
+  @Test
+  void aDataDirComesAfterTheDatabaseUrl() {
+    assertThat(Target.choose(null, null, "/d", Map.of()))
+        .isEqualTo(new Target.DataDir(java.nio.file.Path.of("/d")));
+    assertThat(Target.choose(null, null, Map.of("CHANGESYNC_DATA_DIR", "/d")))
+        .isEqualTo(new Target.DataDir(java.nio.file.Path.of("/d")));
+    assertThat(
+            Target.choose(
+                null, null, Map.of("CHANGESYNC_DATA_DIR", "/d", "CHANGESYNC_DATABASE_URL", DB)))
+        .isEqualTo(new Target.Database(DB));
+    assertThat(
+            Target.database(
+                null, null, null, Map.of("CHANGESYNC_DATA_DIR", "/d", "CHANGESYNC_SERVER_URL", "http://h")))
+        .isEqualTo(new Target.DataDir(java.nio.file.Path.of("/d")));
+    assertThatThrownBy(() -> Target.choose(null, DB, "/d", Map.of()))
+        .hasMessageContaining("alternatives");
+  }
 }

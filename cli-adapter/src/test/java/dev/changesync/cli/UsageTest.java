@@ -135,7 +135,7 @@ class UsageTest {
                 "jdbc:postgresql://localhost/x");
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).startsWith("--server and --database-url are alternatives");
+    assertThat(r.err()).startsWith("--server, --database-url and --data-dir are alternatives");
   }
 
   @Test
@@ -222,11 +222,11 @@ class UsageTest {
     CliRunner.Result r = cli().run("migrate");
 
     assertThat(r.exitCode()).isEqualTo(2);
-    assertThat(r.err()).contains("give --database-url JDBC_URL or set CHANGESYNC_DATABASE_URL");
+    assertThat(r.err()).contains("give --database-url JDBC_URL or --data-dir DIR, or set CHANGESYNC_DATABASE_URL or CHANGESYNC_DATA_DIR");
 
     CliRunner.Result withServer = cli().run("migrate", "--server", "http://localhost:8080");
     assertThat(withServer.exitCode()).isEqualTo(2);
-    assertThat(withServer.err()).contains("use --database-url instead of --server");
+    assertThat(withServer.err()).contains("use --database-url or --data-dir instead of --server");
   }
 
   static int closedPort() throws IOException {
