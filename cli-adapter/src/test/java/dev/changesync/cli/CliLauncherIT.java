@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.changesync.engine.service.ApiJson;
 import dev.changesync.testkit.PostgresDatabase;
+import dev.changesync.testkit.github.FakeGitHub;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -45,6 +46,8 @@ class CliLauncherIT {
     env.keySet().removeIf(k -> k.startsWith("CHANGESYNC_"));
     env.put("JAVA_HOME", System.getProperty("java.home"));
     env.put("CHANGESYNC_DATABASE_USER", db.user());
+    // Tracking asks GitHub whether a repository exists.
+    env.put("CHANGESYNC_GITHUB_API_URL", FakeGitHub.knowingEveryRepository().baseUrl());
     db.password().ifPresent(p -> env.put("CHANGESYNC_DATABASE_PASSWORD", p));
     return pb;
   }

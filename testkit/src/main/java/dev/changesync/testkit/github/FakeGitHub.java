@@ -205,12 +205,12 @@ public final class FakeGitHub implements AutoCloseable {
 
   /**
    * One fake GitHub for the whole test JVM, started on first use and never closed, that knows every
-   * repository ({@link Builder#anyRepository}): for servers and CLI commands whose test does not
+   * repository ({@link Builder#anyRepository}) and answers callers with or without a token: for servers and CLI commands whose test does not
    * care about GitHub, now that tracking asks GitHub whether a repository exists.
    */
   public static synchronized FakeGitHub knowingEveryRepository() {
     if (knowsEveryRepository == null) {
-      knowsEveryRepository = builder().anyRepository().start();
+      knowsEveryRepository = builder().anyRepository().anonymousAccess().start();
     }
     return knowsEveryRepository;
   }
