@@ -15,8 +15,12 @@
 --   marks the lease claim_logged so that the holding's end does not report its claim again.
 -- * Event ids and tokens come from one sequence, lease_token_seq: a claim event's id is the token
 --   it issued, and ids keep increasing in the order events happen.
--- * The index on lease_event.at goes: it served only retention pruning, and ids grow with time,
---   so pruning finds the oldest row to keep through the primary key instead.
+-- * lease_event loses its B-tree indexes (the primary key on id, lease_event_resource,
+--   lease_event_at): each release paid for two or three index insertions, one of them at a random
+--   place. The table is appended to in id and time order, so BRIN indexes on id and at (which cost
+--   nothing for rows added to pages not yet summarized) serve what the B-trees served: the newest
+--   events (id above a bound, widened until enough rows are found) and pruning by age. Ids stay
+--   unique: they come from lease_token_seq, like tokens.
 
 -- A free lease row keeps the claimed_at of its last holding (it is how a release knows when the
 -- holding it ends began); the other holder columns are still null exactly when the lease is free.
@@ -46,7 +50,11 @@ select setval('lease_token_seq',
               false);
 alter table lease_event alter column id set default nextval('lease_token_seq');
 
+alter table lease_event drop constraint lease_event_pkey;
+drop index lease_event_resource;
 drop index lease_event_at;
+create index lease_event_id on lease_event using brin (id);
+create index lease_event_at on lease_event using brin (at);
 
 -- Every lease event, one row per event, as lease_event held them before this version: the rows
 -- themselves, the claims that rows ending a holding carry, and the claims of leases held now.

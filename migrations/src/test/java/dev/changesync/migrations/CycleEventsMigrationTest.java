@@ -74,9 +74,10 @@ class CycleEventsMigrationTest {
       assertThat(
               query(
                   ds,
-                  "select indexname from pg_indexes where tablename = 'lease_event'"
-                      + " order by indexname"))
-          .containsExactly("lease_event_pkey", "lease_event_resource");
+                  "select c.relname || ' ' || am.amname from pg_index i"
+                      + " join pg_class c on c.oid = i.indexrelid join pg_am am on am.oid = c.relam"
+                      + " where i.indrelid = 'lease_event'::regclass order by c.relname"))
+          .containsExactly("lease_event_at brin", "lease_event_id brin");
     }
   }
 

@@ -328,8 +328,12 @@ class SchemaTest {
     assertThat(plan("select repository_id from refresh_hint order by first_seen_at limit 1"))
         .contains("refresh_hint_oldest");
     assertThat(
-            plan("select id from lease_event where resource = 'repo:1' order by id desc limit 20"))
-        .contains("lease_event_resource");
+            plan(
+                "select id from lease_event where id > 1000 and resource = 'repo:1'"
+                    + " order by id desc limit 20"))
+        .contains("lease_event_id");
+    assertThat(plan("delete from lease_event where at < now() - interval '7 days'"))
+        .contains("lease_event_at");
   }
 
   private static String plan(String query) throws SQLException {

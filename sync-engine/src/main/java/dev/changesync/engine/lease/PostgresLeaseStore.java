@@ -819,25 +819,26 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
       heartbeat_at = null, expires_at = null, stale_at = null, lease_for_us = null,
       heartbeat_every_us = null, stale_after_us = null, holder_clock_skew_us = null""";
 
+  /**
+   * The bare release: frees the row if owner and token still match and, in the same statement,
+   * writes the holding's one event row (with its claim, when that has no row of its own). No row
+   * back: refused, and {@link #release} records the loss. {@code %3$s} (the commit mode) is
+   * evaluated in the update's condition, once, before the row is changed.
+   */
   private static final String RELEASE_TEMPLATE =
       """
-      with t as (select %1$s as now, %3$s as commit_mode),
-      up as (
+      with up as (
         update lease set %2$s
          where resource = :resource and lane = :lane
            and owner_id is not distinct from :owner and token = :token
+           and %3$s is not null
         returning claimed_at, claim_logged
-      ),
-      ev as (
-        insert into lease_event (at, resource, lane, kind, owner_id, token, held_since, detail)
-        select t.now, :resource, :lane,
-               case when up.claimed_at is not null then 'released' else 'lost' end,
-               :owner, :token,
-               case when not up.claim_logged then up.claimed_at end,
-               case when up.claimed_at is null then 'release refused' end
-          from t left join up on true
       )
-      select count(*) from up
+      insert into lease_event (at, resource, lane, kind, owner_id, token, held_since)
+      select %1$s, :resource, :lane, 'released', :owner, :token,
+             case when not up.claim_logged then up.claimed_at end
+        from up
+      returning 1
       """;
 
   /**
@@ -872,10 +873,10 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     requireNonNull(completion, "completion");
     boolean released;
     if (completion == Completion.<Handle>none()) {
-      released =
-          jdbc.queryFirst(release, leaseParams(lease), (rs, ctx) -> rs.getLong(1))
-                  .orElseThrow()
-              == 1;
+      released = jdbc.queryFirst(release, leaseParams(lease), (rs, ctx) -> true).isPresent();
+      if (!released) {
+        recordLost(lease, "release refused");
+      }
     } else {
       released =
           jdbi.inTransaction(
@@ -1157,21 +1158,13 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
    * many were deleted.
    */
   public int pruneEvents() {
-    return jdbi.withHandle(
+    int pruned =
+        jdbi.withHandle(
         h -> {
-          // Ids grow with time: the first row young enough to keep, found by walking the primary
-          // key from the oldest row, bounds the rows to delete (lease_event has no index on at).
           int byAge =
               bindNow(
                       h.createUpdate(
-                          """
-                          with t as (select %s - :retention_us * interval '1 microsecond' as cutoff)
-                          delete from lease_event e using t
-                           where e.at < t.cutoff
-                             and e.id < coalesce((select k.id from lease_event k
-                                                   where k.at >= t.cutoff order by k.id limit 1),
-                                                 9223372036854775807)
-                          """
+                          "delete from lease_event where at < %s - :retention_us * interval '1 microsecond'"
                               .formatted(NOW)))
                   .bind("retention_us", micros(eventRetention))
                   .execute();
@@ -1186,6 +1179,22 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                   .execute();
           return byAge + byCount;
         });
+    vacuumEvents();
+    return pruned;
+  }
+
+  /**
+   * Vacuums the event log after pruning: the space of deleted rows is reused, and the BRIN indexes
+   * summarize the page ranges filled since (VACUUM leaves the last, partial range alone, so rows
+   * appended there still cost the indexes nothing). Only the table's owner may; anyone else's
+   * pruning still works, reading more pages.
+   */
+  private void vacuumEvents() {
+    try {
+      jdbi.useHandle(h -> h.execute("vacuum lease_event"));
+    } catch (RuntimeException e) {
+      log.debug("could not vacuum lease_event; pruning reads more pages", e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -119,13 +120,14 @@ public final class LeaseService {
    * the whole log. A row of {@code lease_event} that ends a holding whose claim has no row of its
    * own carries that claim ({@code held_since}); the claim's id, its token, is smaller than the
    * row's, so the newest events are among the newest rows, their claims, and the claims of leases
-   * held now.
+   * held now. Rows are looked for among ids above {@code :floor} (the BRIN index on id reads only
+   * those pages); {@link #events} widens the window until it has enough.
    */
   private static final String EVENTS =
       """
       with r as (
         select * from lease_event
-         where cast(:resource as text) is null or resource = :resource
+         where id > :floor and (cast(:resource as text) is null or resource = :resource)
          order by id desc limit :limit
       ),
       h as (
@@ -149,9 +151,16 @@ public final class LeaseService {
         select token, claimed_at, resource, lane, 'claimed', owner_id, token, null, null, null
           from h
       ) e
+       where e.id > :floor
        order by id desc
        limit :limit
       """;
+
+  /**
+   * How far below the newest id {@link #events} looks at first; each further try looks ten times
+   * as far, until the newest events are found or the whole log was read.
+   */
+  static final long FIRST_EVENT_WINDOW = 10_000;
 
   /**
    * The newest {@code limit} (1–{@value Inputs#MAX_EVENT_LIMIT}) lease events, newest first,
@@ -172,10 +181,30 @@ public final class LeaseService {
     return Database.call(
         () ->
             jdbi.withHandle(
-                h ->
-                    h.createQuery(EVENTS)
-                        .bind("resource", filter.orElse(null))
-                        .bind("limit", checkedLimit)
+                h -> {
+                  // Ids (and tokens) come from lease_token_seq: its last value bounds every id.
+                  long top =
+                      h.createQuery("select last_value from lease_token_seq")
+                          .mapTo(Long.class)
+                          .one();
+                  for (long window = FIRST_EVENT_WINDOW; ; window *= 10) {
+                    long floor = window >= top ? Long.MIN_VALUE : top - window;
+                    List<LeaseEvent> events =
+                        events(h, filter.orElse(null), checkedLimit, floor);
+                    // Every event with an id above the floor is in the answer: enough of them,
+                    // or nothing below the floor, and these are the newest.
+                    if (events.size() >= checkedLimit || floor == Long.MIN_VALUE) {
+                      return events;
+                    }
+                  }
+                }));
+  }
+
+  private static List<LeaseEvent> events(Handle h, String resource, int limit, long floor) {
+    return h.createQuery(EVENTS)
+                        .bind("resource", resource)
+                        .bind("limit", limit)
+                        .bind("floor", floor)
                         .map(
                             (rs, ctx) ->
                                 new LeaseEvent(
@@ -189,7 +218,7 @@ public final class LeaseService {
                                     Rows.optString(rs, "previous_owner_id"),
                                     Rows.optLong(rs, "previous_token"),
                                     Rows.optString(rs, "detail")))
-                        .list()));
+                        .list();
   }
 
   /** The registered worker processes, most recently seen first. */
