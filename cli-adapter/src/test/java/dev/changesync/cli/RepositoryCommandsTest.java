@@ -83,7 +83,8 @@ class RepositoryCommandsTest {
     assertThat(r.err())
         .isEqualTo(
             "repository acme/doesnotexist was not found on GitHub (or the configured credentials"
-                + " cannot see it): not tracked\n");
+                + " cannot see it): not tracked; for a private repository set"
+                + " CHANGESYNC_GITHUB_TOKEN to a token that can read it\n");
     assertThat(count("select count(*) from repository")).isZero();
   }
 

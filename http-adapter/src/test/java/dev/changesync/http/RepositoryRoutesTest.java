@@ -92,7 +92,8 @@ class RepositoryRoutesTest {
     assertThat(r.message())
         .isEqualTo(
             "repository acme/doesnotexist was not found on GitHub (or the configured credentials"
-                + " cannot see it): not tracked");
+                + " cannot see it): not tracked; for a private repository set"
+                + " CHANGESYNC_GITHUB_TOKEN to a token that can read it");
     assertThat(count("select count(*) from repository")).isZero();
     assertThat(http.get("/v1/changes/repos").json().get("repositories")).isEmpty();
   }

@@ -91,7 +91,8 @@ public final class AdminService {
             "repository "
                 + name.fullName()
                 + " was not found on GitHub (or the configured credentials cannot see it):"
-                + " not tracked",
+                + " not tracked; for a private repository set CHANGESYNC_GITHUB_TOKEN to a token"
+                + " that can read it",
             e);
       }
       throw new GitHubUnavailableException(
