@@ -103,12 +103,14 @@ class ServerMainTest {
                 "CHANGESYNC_HTTP_PORT",
                 "0"));
 
-    assertThat(o.status()).isEqualTo(1);
-    assertThat(o.err()).startsWith("changesync: could not start:").doesNotContain("GITHUB");
+    assertThat(o.status()).isEqualTo(2);
+    assertThat(o.err())
+        .startsWith("changesync: CHANGESYNC_DATABASE_URL: ")
+        .doesNotContain("GITHUB");
   }
 
   @Test
-  void anUnreachableDatabaseIsExit1SayingWhy() {
+  void anUnreachableDatabaseIsOneLineNamingTheSettingAndExit2() {
     Outcome o =
         run(
             Map.of(
@@ -119,8 +121,10 @@ class ServerMainTest {
                 "CHANGESYNC_HTTP_PORT",
                 "0"));
 
-    assertThat(o.status()).isEqualTo(1);
-    assertThat(o.err()).startsWith("changesync: could not start:").contains("migrating");
+    assertThat(o.status()).isEqualTo(2);
+    assertThat(o.err())
+        .startsWith("changesync: CHANGESYNC_DATABASE_URL: the database at 127.0.0.1:1")
+        .contains("is not reachable");
   }
 
   @Test
