@@ -182,7 +182,7 @@ class WebhookFloodIT {
             count(
                 jdbi,
                 "select count(*) from lease_event where kind in ('lost', 'reclaimed', 'recovered')"))
-        .as("no lease lost or taken over")
+        .as("no lease lost or taken over: %s", lossesOf(jdbi))
         .isZero();
     assertThat(count(jdbi, "select count(*) from webhook_delivery where delivery_id like 'valid-%'"))
         .isEqualTo(valid);
@@ -234,5 +234,18 @@ class WebhookFloodIT {
 
   private static long count(Jdbi jdbi, String sql) {
     return jdbi.withHandle(h -> h.createQuery(sql).mapTo(Long.class).one());
+  }
+
+  /** The lease events that say a lease was lost or taken over, for a failure message. */
+  private static String lossesOf(Jdbi jdbi) {
+    List<Map<String, Object>> rows =
+        jdbi.withHandle(
+            h ->
+                h.createQuery(
+                        "select kind, resource, lane, owner_id, token, detail, at from lease_event"
+                            + " where kind in ('lost', 'reclaimed', 'recovered')")
+                    .mapToMap()
+                    .list());
+    return rows.toString();
   }
 }
