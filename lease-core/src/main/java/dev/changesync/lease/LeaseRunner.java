@@ -181,6 +181,7 @@ public final class LeaseRunner<W> {
     private Lease lease;
     private long trustedSince;
     private boolean finished;
+    private int heartbeatsInFlight; // heartbeat calls for this run that have not returned
     private boolean interruptedByRunner;
     private LossReason lossReason;
     private ScheduledFuture<?> nextHeartbeat;
@@ -236,6 +237,7 @@ public final class LeaseRunner<W> {
       // cleared during the release so the release itself is not aborted by it. An
       // InterruptedException the work threw consumed the flag: we caught it, so we restore it.
       boolean interrupted = Thread.interrupted();
+      interrupted |= awaitHeartbeatsInFlight();
       boolean keepInterrupt =
           interruptedOnEntry
               || (!clearOurInterrupt && (interrupted || failure instanceof InterruptedException));
@@ -265,6 +267,29 @@ public final class LeaseRunner<W> {
     private Lease lease() {
       synchronized (lock) {
         return lease;
+      }
+    }
+
+    /**
+     * Waits, at most one heartbeat interval, for heartbeat calls of this run that are on their way,
+     * so that none reaches the store after the release: it would be refused and read as a loss.
+     * True when the wait was interrupted.
+     */
+    private boolean awaitHeartbeatsInFlight() {
+      synchronized (lock) {
+        long deadline = System.nanoTime() + heartbeatEveryNanos;
+        while (heartbeatsInFlight > 0) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          try {
+            TimeUnit.NANOSECONDS.timedWait(lock, left);
+          } catch (InterruptedException e) {
+            return true;
+          }
+        }
+        return false;
       }
     }
 
@@ -353,10 +378,17 @@ public final class LeaseRunner<W> {
       }
     }
 
-    /** The lease to heartbeat, or null when the run is over. */
+    /**
+     * The lease to heartbeat, or null when the run is over. A non-null answer counts a heartbeat
+     * in flight until {@link #heartbeatDone}.
+     */
     private Lease leaseToRenew() {
       synchronized (lock) {
-        return finished || cancellation.isCancelled() ? null : lease;
+        if (finished || cancellation.isCancelled()) {
+          return null;
+        }
+        heartbeatsInFlight++;
+        return lease;
       }
     }
 
@@ -366,6 +398,8 @@ public final class LeaseRunner<W> {
      */
     private void heartbeatDone(long started, HeartbeatResult result) {
       synchronized (lock) {
+        heartbeatsInFlight--;
+        lock.notifyAll();
         if (result instanceof HeartbeatResult.Renewed renewed) {
           if (!finished) {
             lease = renewed.lease();

@@ -39,6 +39,10 @@ class LeaseRunnerBatchTest {
   private final InMemoryLeaseStore store = new InMemoryLeaseStore(clock, LeaseListener.NONE);
   private final List<Integer> batchSizes = new ArrayList<>();
   private final AtomicBoolean failing = new AtomicBoolean();
+  /** When set, a batched heartbeat says it has started and then waits for this latch. */
+  private volatile CountDownLatch heartbeatGate;
+  private final CountDownLatch heartbeatEntered = new CountDownLatch(1);
+  private final List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<Work> works = new ArrayList<>();
 
   /** The store as the runner sees it: counts single and batched heartbeats, can fail them. */
@@ -57,7 +61,24 @@ class LeaseRunnerBatchTest {
           if (failing.get()) {
             throw new IllegalStateException("database unreachable");
           }
-          return leases.stream().map(store::heartbeat).toList();
+          CountDownLatch gate = heartbeatGate;
+          if (gate != null) {
+            heartbeatEntered.countDown();
+            try {
+              gate.await(WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          List<HeartbeatResult> results = leases.stream().map(store::heartbeat).toList();
+          calls.add("heartbeat " + results.get(0).getClass().getSimpleName());
+          return results;
+        }
+
+        @Override
+        public boolean release(Lease lease, Completion<Lease> completion) {
+          calls.add("release");
+          return store.release(lease, completion);
         }
       };
 
@@ -207,6 +228,27 @@ class LeaseRunnerBatchTest {
     start("repo:2");
     scheduler.advance(ofSeconds(1));
     assertThat(batchSizes).containsExactly(1, 1);
+  }
+
+  @Test
+  void aReleaseWaitsForTheHeartbeatOnItsWaySoThatHeartbeatIsNotRefused() throws Exception {
+    Work work = start("repo:1");
+    heartbeatGate = new CountDownLatch(1);
+    Thread ticking = new Thread(() -> scheduler.advance(ofSeconds(1)), "advance");
+    ticking.start();
+    assertThat(heartbeatEntered.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+
+    work.finish.countDown();
+    // The run is over, but its release waits for the heartbeat that is already on its way.
+    Thread.sleep(100);
+    assertThat(work.outcome).isNotDone();
+    assertThat(calls).isEmpty();
+
+    heartbeatGate.countDown();
+    assertThat(work.outcome.get(WAIT_SECONDS, TimeUnit.SECONDS))
+        .isEqualTo(new RunOutcome.Completed(true));
+    ticking.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS));
+    assertThat(calls).containsExactly("heartbeat Renewed", "release");
   }
 
   @Test
