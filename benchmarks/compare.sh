@@ -8,6 +8,8 @@
 # `threads` connections, 10,000 keys, `seconds` of warm-up and `seconds` measured:
 #   jdbc-cycle           plain JDBC: the conditional claim UPDATE, then the release UPDATE
 #   shedlock             ShedLock 6 JdbcLockProvider lock + unlock over 1,000 names
+#   jdbc-audited         jdbc-cycle whose release also inserts the holding's event row (the floor of
+#                        an audited cycle: not a peer, it tells the audit's cost from the store's)
 #   claim-release        changesync claim + release, shipped defaults (asynchronous release)
 #   claim-release sync   the same with --release-commit sync
 #   db-scheduler         db-scheduler 16 lock-and-fetch executions of an empty task
@@ -40,6 +42,7 @@ runs=(
   "jdbc-cycle|--scenario jdbc-cycle"
   "claim-release|--scenario claim-release"
   "shedlock|--scenario shedlock"
+  "jdbc-audited|--scenario jdbc-audited"
   "claim-release-sync|--scenario claim-release --release-commit sync"
   "db-scheduler|--scenario db-scheduler"
   "claim-next|--scenario claim-next"
@@ -81,7 +84,7 @@ awk '
     st[r, n] = field($0, "statements_per_s"); names[n] = 1; rounds[r] = 1
   }
   END {
-    k = split("jdbc-cycle shedlock db-scheduler claim-release claim-release-sync claim-next heartbeat-1 heartbeat-100 heartbeat-1000", order, " ")
+    k = split("jdbc-cycle jdbc-audited shedlock db-scheduler claim-release claim-release-sync claim-next heartbeat-1 heartbeat-100 heartbeat-1000", order, " ")
     printf "%-20s %14s %14s %10s %10s %14s\n", "bench", "round 1 ops/s", "round 2 ops/s", "p99 ms 1", "p99 ms 2", "statements/s 1"
     for (i = 1; i <= k; i++) {
       n = order[i]; if (!(n in names)) continue
@@ -92,6 +95,7 @@ awk '
     print ""
     printf "%-44s %9s %9s %8s\n", "ratio (same round)", "round 1", "round 2", "target"
     ratio("claim-release", "shedlock", 1.2); ratio("claim-release", "jdbc-cycle", 1.0)
+    ratio("claim-release", "jdbc-audited", 0)
     ratio("claim-release-sync", "shedlock", 1.0); ratio("claim-release-sync", "jdbc-cycle", 0)
     ratio("claim-next", "db-scheduler", 1.1)
   }

@@ -58,6 +58,7 @@ record BenchmarkOptions(
         --keys K            distinct lease keys (default 10000; more than --threads)
         --scenario NAME     claim-release | heartbeat | claim-next | all (the three, the
                             default); the peers: jdbc-cycle (two plain JDBC UPDATEs) |
+                            jdbc-audited (the same, the release writing an event row) |
                             shedlock (JdbcLockProvider lock+unlock) | db-scheduler
                             (lock-and-fetch executions) | peers (the three); a
                             comma-separated list runs several, each in this database
@@ -74,6 +75,7 @@ record BenchmarkOptions(
     HEARTBEAT("heartbeat"),
     CLAIM_NEXT("claim-next"),
     JDBC_CYCLE("jdbc-cycle"),
+    JDBC_AUDITED("jdbc-audited"),
     SHEDLOCK("shedlock"),
     DB_SCHEDULER("db-scheduler");
 
@@ -223,7 +225,7 @@ record BenchmarkOptions(
         throw new IllegalArgumentException(
             "--scenario: unknown scenario '"
                 + name
-                + "' (claim-release, heartbeat, claim-next, all, jdbc-cycle, shedlock,"
+                + "' (claim-release, heartbeat, claim-next, all, jdbc-cycle, jdbc-audited, shedlock,"
                 + " db-scheduler or peers)");
       }
       chosen.add(match);

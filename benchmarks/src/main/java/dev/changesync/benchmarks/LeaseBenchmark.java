@@ -179,6 +179,15 @@ public final class LeaseBenchmark {
                     analyze(store),
                     probe));
           }
+          case JDBC_AUDITED -> {
+            PeerScenarios.prepareJdbcAudited(pool, options.keys());
+            ran.add(
+                measure(
+                    "jdbc-audited",
+                    PeerScenarios.jdbcAudited(pool, options.keys()),
+                    analyze(store),
+                    probe));
+          }
           case SHEDLOCK -> {
             PeerScenarios.prepareShedLock(pool);
             ran.add(measure("shedlock", PeerScenarios.shedLock(pool), analyze(store), probe));

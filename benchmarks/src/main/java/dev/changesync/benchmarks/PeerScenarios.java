@@ -30,6 +30,11 @@ import net.javacrumbs.shedlock.provider.jdbc.JdbcLockProvider;
  *       (free or expired) that bumps a token, then the release UPDATE checking that token; two
  *       autocommit statements, each on a connection borrowed from the pool, both waiting for their
  *       commit to reach disk. No audit, no holder timing, no fencing beyond the token.
+ *   <li><b>jdbc-audited</b>: the same cycle keeping what changesync's audit keeps at the least:
+ *       the release UPDATE feeds one INSERT of the holding's row into an event table (BRIN on id
+ *       and time, like {@code lease_event}) in the same statement, committed asynchronously like
+ *       the store's default release. Not a peer product: the floor of an audited cycle, to tell
+ *       the audit's cost from the store's.
  *   <li><b>shedlock</b>: ShedLock's {@code JdbcLockProvider} (plain JDBC, its README's table) lock
  *       and unlock of a random one of {@value #SHEDLOCK_NAMES} names, lock-at-most-for 15 minutes.
  *   <li><b>db-scheduler</b>: db-scheduler with {@code pollUsingLockAndFetch(1.0, 4.0)} (fetch up
@@ -75,6 +80,50 @@ final class PeerScenarios {
   private static final String JDBC_RELEASE =
       "update jdbc_lease set owner = null, expires_at = null where name = ? and token = ?";
 
+  private static final String JDBC_EVENT_TABLE =
+      """
+      create table jdbc_lease_event (
+        id bigint generated always as identity,
+        at timestamptz not null,
+        name text not null,
+        owner text not null,
+        token bigint not null,
+        held_since timestamptz
+      );
+      create index jdbc_lease_event_id on jdbc_lease_event using brin (id);
+      create index jdbc_lease_event_at on jdbc_lease_event using brin (at)
+      """;
+
+  private static final String JDBC_CLAIM_AUDITED =
+      """
+      update jdbc_lease set owner = ?, token = token + 1, expires_at = now() + interval '15 minutes',
+             claimed_at = now()
+       where name = ? and (owner is null or expires_at <= now())
+      returning token
+      """;
+
+  private static final String JDBC_RELEASE_AUDITED =
+      """
+      with up as (
+        update jdbc_lease set owner = null, expires_at = null
+         where name = ? and token = ?
+           and set_config('synchronous_commit', 'off', true) is not null
+        returning name, token, claimed_at
+      )
+      insert into jdbc_lease_event (at, name, owner, token, held_since)
+      select now(), name, ?, token, claimed_at from up
+      """;
+
+  static void prepareJdbcAudited(DataSource pool, int keys) throws SQLException {
+    prepareJdbc(pool, keys);
+    try (Connection c = pool.getConnection();
+        Statement s = c.createStatement()) {
+      s.execute("alter table jdbc_lease add column claimed_at timestamptz");
+      s.execute(JDBC_EVENT_TABLE);
+      s.execute("vacuum analyze jdbc_lease");
+    }
+  }
+
   static void prepareJdbc(DataSource pool, int keys) throws SQLException {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
@@ -88,6 +137,15 @@ final class PeerScenarios {
   }
 
   static LoadRun.LoopFactory jdbcCycle(DataSource pool, int keys) {
+    return jdbcCycle(pool, keys, JDBC_CLAIM, JDBC_RELEASE, false);
+  }
+
+  static LoadRun.LoopFactory jdbcAudited(DataSource pool, int keys) {
+    return jdbcCycle(pool, keys, JDBC_CLAIM_AUDITED, JDBC_RELEASE_AUDITED, true);
+  }
+
+  private static LoadRun.LoopFactory jdbcCycle(
+      DataSource pool, int keys, String claimSql, String releaseSql, boolean audited) {
     requireNonNull(pool, "pool");
     return index -> {
       String owner = "bench-" + index;
@@ -96,7 +154,7 @@ final class PeerScenarios {
         long start = System.nanoTime();
         long token = -1;
         try (Connection c = pool.getConnection();
-            PreparedStatement claim = c.prepareStatement(JDBC_CLAIM)) {
+            PreparedStatement claim = c.prepareStatement(claimSql)) {
           claim.setString(1, owner);
           claim.setString(2, name);
           try (ResultSet rs = claim.executeQuery()) {
@@ -113,9 +171,12 @@ final class PeerScenarios {
         }
         int released;
         try (Connection c = pool.getConnection();
-            PreparedStatement release = c.prepareStatement(JDBC_RELEASE)) {
+            PreparedStatement release = c.prepareStatement(releaseSql)) {
           release.setString(1, name);
           release.setLong(2, token);
+          if (audited) {
+            release.setString(3, owner);
+          }
           released = release.executeUpdate();
         }
         tally.record("release", claimed);

@@ -94,7 +94,7 @@ final class Report {
     }
     long statements = t.count("statements", 0);
     switch (r.name().startsWith("heartbeat-") ? "heartbeat" : r.name()) {
-      case "claim-release", "jdbc-cycle", "shedlock" -> out.printf(
+      case "claim-release", "jdbc-cycle", "jdbc-audited", "shedlock" -> out.printf(
           Locale.ROOT,
           "   held claims: %d (%.3f %% of claims); releases refused: %d%n",
           t.count("held", 0),
@@ -269,6 +269,7 @@ final class Report {
       case "claim-release" -> "claim+release";
       case "claim-next" -> "claim-next+rel";
       case "jdbc-cycle" -> "plain JDBC";
+      case "jdbc-audited" -> "JDBC+audit";
       default -> scenario;
     };
   }
