@@ -38,6 +38,31 @@ public interface GitHub {
    */
   ListingStats pullFiles(String owner, String repo, int number, PageConsumer<GhFile> consumer);
 
+  /**
+   * {@code GET /repos/{owner}/{repo}/compare/{baseSha}...{headSha}?per_page=1}: how two commits
+   * relate, in particular their merge base. Both must be commit SHAs (40 or 64 hex digits), so the
+   * answer never changes and a repeated request is answered 304 from the conditional-request
+   * cache. {@code per_page=1} keeps the commit list out of the body (GitHub still sends up to 300
+   * changed files with it).
+   *
+   * @throws IllegalArgumentException when {@code baseSha} or {@code headSha} is not a SHA
+   */
+  GhComparison compare(String owner, String repo, String baseSha, String headSha);
+
+  /** Whether {@code value} is a full commit SHA (SHA-1 or SHA-256, hex), as {@link #compare} takes. */
+  static boolean isSha(String value) {
+    if (value == null || (value.length() != 40 && value.length() != 64)) {
+      return false;
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** GitHub lists at most this many files of a pull request. */
   int MAX_FILES = 3_000;
 

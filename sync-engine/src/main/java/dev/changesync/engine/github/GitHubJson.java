@@ -89,6 +89,16 @@ final class GitHubJson {
         optionalText(n, "patch"));
   }
 
+  static GhComparison comparison(JsonNode n) {
+    object(n, "comparison");
+    JsonNode mergeBase = ref(n, "merge_base_commit");
+    return new GhComparison(
+        text(mergeBase, "merge_base_commit.sha", "sha"),
+        optionalText(n, "status").orElse(""),
+        optionalInt(n, "ahead_by"),
+        optionalInt(n, "behind_by"));
+  }
+
   private static void object(JsonNode n, String what) {
     if (n == null || !n.isObject()) {
       throw new Malformed("expected a " + what + " object, got " + kind(n));

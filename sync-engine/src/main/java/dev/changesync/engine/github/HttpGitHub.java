@@ -289,6 +289,20 @@ public final class HttpGitHub implements GitHub {
     return list(RequestKind.FILES, first, GitHubJson::file, consumer, MAX_FILES);
   }
 
+  @Override
+  public GhComparison compare(String owner, String repo, String baseSha, String headSha) {
+    URI uri =
+        api(
+            repoPath(owner, repo)
+                + "/compare/"
+                + checkSha(baseSha)
+                + "..."
+                + checkSha(headSha)
+                + "?per_page=1");
+    Fetched f = send(RequestKind.COMPARE, "GET", uri);
+    return map(f, GitHubJson::comparison);
+  }
+
   private <T> ListingStats list(
       RequestKind kind,
       URI first,
@@ -970,6 +984,13 @@ public final class HttpGitHub implements GitHub {
       throw new IllegalArgumentException("pull request number must be positive, was " + number);
     }
     return number;
+  }
+
+  private static String checkSha(String sha) {
+    if (!GitHub.isSha(sha)) {
+      throw new IllegalArgumentException("not a commit SHA: " + abbreviate(sha));
+    }
+    return sha;
   }
 
   private static JsonNode parse(byte[] body, String method, URI target, int status) {

@@ -10,6 +10,8 @@ public enum RequestKind {
   PULL,
   /** One page of {@code GET /repos/{owner}/{repo}/pulls/{number}/files}. */
   FILES,
+  /** {@code GET /repos/{owner}/{repo}/compare/{base}...{head}} (a pull request's merge base). */
+  COMPARE,
   /** {@code POST /app/installations/{id}/access_tokens} (GitHub App auth). */
   ACCESS_TOKEN
 }

@@ -615,8 +615,22 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     if (livenessKey.isEmpty() && isLivenessOwner(owner)) {
       return Optional.empty();
     }
-    String sql =
-        """
+    String sql = claimNextSql(candidates);
+    Jdbc.Params params = claimNextParams(lane, owner, livenessKey, policy, candidates);
+    Optional<ClaimRow> row =
+        jdbc.queryFirst(Jdbc.Statement.of(sql), params, PostgresLeaseStore::claimRow);
+    return row.map(
+        r -> {
+          ClaimResult.Granted granted =
+              new ClaimResult.Granted(r.lease().orElseThrow(), r.previous());
+          fireGranted(granted);
+          return granted;
+        });
+  }
+
+  /** The statement of {@link #claimNext}: pick the first claimable candidate, claim it, log it. */
+  private static String claimNextSql(Candidates candidates) {
+    return """
         with t as (select %1$s as now),
         pick as (
           select l.* from lease l join (%2$s) c on c.resource = l.resource, t
@@ -648,16 +662,60 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                 reclaimable("t.now"),
                 candidates.orderBy(),
                 claimedEventAndRow("pick", "join"));
+  }
+
+  private Jdbc.Params claimNextParams(
+      String lane,
+      OwnerId owner,
+      Optional<Long> livenessKey,
+      LeasePolicy policy,
+      Candidates candidates) {
     Jdbc.Params params = claimParams(owner, livenessKey, policy).put("lane", lane);
     candidates.params().forEach(params::put);
-    Optional<ClaimRow> row =
-        jdbc.queryFirst(Jdbc.Statement.of(sql), params, PostgresLeaseStore::claimRow);
-    return row.map(
-        r -> {
-          ClaimResult.Granted granted =
-              new ClaimResult.Granted(r.lease().orElseThrow(), r.previous());
-          fireGranted(granted);
-          return granted;
+    return params;
+  }
+
+  /**
+   * PostgreSQL's plan for the very statement {@link #claimNext} would run with these arguments:
+   * {@code EXPLAIN (options)} of it, in a transaction that is rolled back, so that even with
+   * {@code ANALYZE} nothing is claimed (a token drawn from the sequence is skipped, which is
+   * harmless: tokens only have to increase). For diagnostics and for tests that pin a candidate
+   * query's plan. Returns the plan as PostgreSQL prints it (one row per line; the JSON document for
+   * {@code FORMAT JSON}).
+   *
+   * @param options EXPLAIN's options, e.g. {@code FORMAT JSON} or {@code ANALYZE, BUFFERS}: words,
+   *     spaces and commas only
+   * @throws IllegalArgumentException when {@code options} holds anything else
+   */
+  public String explainClaimNext(
+      String lane, OwnerId owner, LeasePolicy policy, Candidates candidates, String options) {
+    requireNonNull(lane, "lane");
+    requireNonNull(owner, "owner");
+    requireNonNull(policy, "policy");
+    requireNonNull(candidates, "candidates");
+    if (!options.matches("[A-Za-z_ ,]+")) {
+      throw new IllegalArgumentException("EXPLAIN options must be words and commas: " + options);
+    }
+    Jdbc.Statement statement =
+        Jdbc.Statement.of("explain (" + options + ") " + claimNextSql(candidates));
+    Jdbc.Params params = claimNextParams(lane, owner, livenessKey(owner), policy, candidates);
+    return jdbi.withHandle(
+        h -> {
+          h.begin();
+          try (var ps = h.getConnection().prepareStatement(statement.sql())) {
+            params.bind(ps, statement.names());
+            StringBuilder plan = new StringBuilder();
+            try (ResultSet rs = ps.executeQuery()) {
+              while (rs.next()) {
+                plan.append(plan.length() == 0 ? "" : "\n").append(rs.getString(1));
+              }
+            }
+            return plan.toString();
+          } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+          } finally {
+            h.rollback();
+          }
         });
   }
 

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * ({@code updated_at desc, number desc}), from the cursor, and rebuilds each PR's snapshot (SPEC
  * §3).
  *
- * <p>Per PR: {@code GET} the PR and its files, then one guarded transaction that writes the
+ * <p>Per PR: {@code GET} the PR and its files (and its merge base when head or base moved, see
+ * {@link MergeBases}), then one guarded transaction that writes the
  * snapshot, marks the row {@code current} (or deletes it when the PR is no longer open), moves the
  * cursor to the row and recounts. A PR that cannot be rebuilt for a reason of its own ({@link
  * Failure.OfPull}) is marked {@code failed} with a short error and the cursor moves past it; {@link
@@ -43,6 +44,7 @@ final class BackfillLane {
 
   private final Jdbi jdbi;
   private final GitHub github;
+  private final MergeBases mergeBases;
   private final SyncState state;
   private final Inventory inventory;
   private final SnapshotWriter snapshots;
@@ -52,6 +54,7 @@ final class BackfillLane {
   BackfillLane(
       Jdbi jdbi,
       GitHub github,
+      MergeBases mergeBases,
       SyncState state,
       Inventory inventory,
       SnapshotWriter snapshots,
@@ -59,6 +62,7 @@ final class BackfillLane {
       Ticker ticker) {
     this.jdbi = requireNonNull(jdbi, "jdbi");
     this.github = requireNonNull(github, "github");
+    this.mergeBases = requireNonNull(mergeBases, "mergeBases");
     this.state = requireNonNull(state, "state");
     this.inventory = requireNonNull(inventory, "inventory");
     this.snapshots = requireNonNull(snapshots, "snapshots");
@@ -158,7 +162,7 @@ final class BackfillLane {
   private void rebuild(Pass pass, RepoName name, Inventory.WalkRow row) {
     long id = pass.repositoryId();
     pass.checkpoint();
-    PulledPr pulled = PulledPr.fetch(github, pass, name, row.number());
+    PulledPr pulled = PulledPr.fetch(github, mergeBases, pass, name, row.number());
     pass.checkpoint();
     pass.write(
         h -> {

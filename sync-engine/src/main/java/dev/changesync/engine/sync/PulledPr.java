@@ -5,20 +5,29 @@ import dev.changesync.engine.github.GhPull;
 import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.repo.RepoName;
 import java.util.List;
+import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 
 /**
- * One pull request as GitHub shows it now — the PR and, while it is open, its files — ready to
- * land in its snapshot and inventory row. Refresh and backfill both rebuild PRs this way.
+ * One pull request as GitHub shows it now — the PR and, while it is open, its files and merge
+ * base — ready to land in its snapshot and inventory row. Refresh and backfill both rebuild PRs
+ * this way.
  */
-record PulledPr(GhPull pull, List<GhFile> files) {
+record PulledPr(GhPull pull, List<GhFile> files, Optional<String> mergeBaseSha) {
 
-  /** GET the PR, and its files when it is open; checks {@code pass} between pages. */
-  static PulledPr fetch(GitHub github, Pass pass, RepoName name, int number) {
+  /**
+   * GET the PR, and when it is open its files and its merge base (see {@link MergeBases}: no
+   * request while head and base are those of the stored snapshot); checks {@code pass} between
+   * pages.
+   */
+  static PulledPr fetch(
+      GitHub github, MergeBases mergeBases, Pass pass, RepoName name, int number) {
     GhPull pull = github.pull(name.owner(), name.name(), number);
-    List<GhFile> files =
-        isOpen(pull) ? PullFiles.list(github, pass, name, number) : List.of();
-    return new PulledPr(pull, files);
+    if (!isOpen(pull)) {
+      return new PulledPr(pull, List.of(), Optional.empty());
+    }
+    List<GhFile> files = PullFiles.list(github, pass, name, number);
+    return new PulledPr(pull, files, mergeBases.of(pass, name, pull));
   }
 
   private static boolean isOpen(GhPull pull) {
@@ -38,7 +47,7 @@ record PulledPr(GhPull pull, List<GhFile> files) {
       Inventory inventory,
       boolean insertRow) {
     if (isOpen(pull)) {
-      if (snapshots.write(h, repositoryId, pull, files)) {
+      if (snapshots.write(h, repositoryId, pull, files, mergeBaseSha)) {
         inventory.upsertFromPull(h, repositoryId, pull, insertRow);
       }
     } else {

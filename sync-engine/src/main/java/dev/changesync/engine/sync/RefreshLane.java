@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * The refresh lane: the PRs named by a repository's pending {@code refresh_hint} rows, one at a
  * time (SPEC §3). A hint never costs a PR-list request.
  *
- * <p>Per hint: {@code GET} the PR (and, when it is open, its files), then one guarded transaction
+ * <p>Per hint: {@code GET} the PR (and, when it is open, its files and — when head or base moved —
+ * its merge base, see {@link MergeBases}), then one guarded transaction
  * that writes the snapshot, inserts or updates the inventory row ({@code current}) — or, for a PR
  * no longer open, marks the snapshot closed and deletes the row — recounts, and deletes the hint
  * only if its count is still the one read (a webhook that arrived meanwhile keeps it pending). A
@@ -37,6 +38,7 @@ final class RefreshLane {
   static final int MAX_ATTEMPTS = 10;
 
   private final GitHub github;
+  private final MergeBases mergeBases;
   private final SyncState state;
   private final Inventory inventory;
   private final SnapshotWriter snapshots;
@@ -44,11 +46,13 @@ final class RefreshLane {
 
   RefreshLane(
       GitHub github,
+      MergeBases mergeBases,
       SyncState state,
       Inventory inventory,
       SnapshotWriter snapshots,
       SyncSettings settings) {
     this.github = requireNonNull(github, "github");
+    this.mergeBases = requireNonNull(mergeBases, "mergeBases");
     this.state = requireNonNull(state, "state");
     this.inventory = requireNonNull(inventory, "inventory");
     this.snapshots = requireNonNull(snapshots, "snapshots");
@@ -129,7 +133,7 @@ final class RefreshLane {
 
   private void refresh(Pass pass, RepoName name, Hint hint) {
     long id = pass.repositoryId();
-    PulledPr pulled = PulledPr.fetch(github, pass, name, hint.number());
+    PulledPr pulled = PulledPr.fetch(github, mergeBases, pass, name, hint.number());
     pass.checkpoint();
     pass.write(
         h -> {

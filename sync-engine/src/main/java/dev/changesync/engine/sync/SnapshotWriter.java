@@ -8,6 +8,7 @@ import dev.changesync.engine.github.GhPull;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Optional;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.PreparedBatch;
 
@@ -40,7 +41,7 @@ final class SnapshotWriter {
                                     files_truncated, changed_files, additions, deletions,
                                     updated_at, indexed_at)
       values (:repo, :number, :github_id, :title, :state, :merged, :draft,
-              :head_sha, :head_ref, :base_sha, :base_ref, null,
+              :head_sha, :head_ref, :base_sha, :base_ref, :merge_base_sha,
               :files_truncated, :changed_files, :additions, :deletions,
               :updated_at, %s)
       on conflict (repository_id, number) do update set
@@ -59,10 +60,12 @@ final class SnapshotWriter {
 
   /**
    * Writes the snapshot of {@code pull} with {@code files} (as GitHub listed them, at most {@link
-   * dev.changesync.engine.github.GitHub#MAX_FILES}). Returns false, having written nothing, when a
-   * snapshot of a newer version of the PR is already stored.
+   * dev.changesync.engine.github.GitHub#MAX_FILES}) and the merge base of its base and head SHAs,
+   * if known. Returns false, having written nothing, when a snapshot of a newer version of the PR
+   * is already stored.
    */
-  boolean write(Handle h, long repositoryId, GhPull pull, List<GhFile> files) {
+  boolean write(
+      Handle h, long repositoryId, GhPull pull, List<GhFile> files, Optional<String> mergeBaseSha) {
     boolean written =
         time.bind(h.createQuery(UPSERT_SNAPSHOT))
             .bind("repo", repositoryId)
@@ -76,6 +79,7 @@ final class SnapshotWriter {
             .bind("head_ref", pull.headRef())
             .bind("base_sha", pull.baseSha())
             .bind("base_ref", pull.baseRef())
+            .bindByType("merge_base_sha", mergeBaseSha.orElse(null), String.class)
             .bind("files_truncated", pull.changedFiles() > files.size())
             .bind("changed_files", Math.max(0, pull.changedFiles()))
             .bind("additions", Math.max(0, pull.additions()))

@@ -15,9 +15,10 @@ import java.util.Map;
  * for the same row.
  *
  * <p>Each query is driven by an index of V1: {@code repository_sync_state_never_scanned} and
- * {@code repository_sync_state_dirty} (requested fetches), {@code refresh_hint_oldest}
- * (refreshes), {@code repository_sync_state_backfill_order} and {@code open_pr_backfill_walk}
- * (backfill), {@code repository_sync_state_scan_age} (periodic fetches). Per-lane {@code
+ * {@code repository_sync_state_dirty} (requested fetches), {@code refresh_hint_repository} and
+ * the primary key of {@code refresh_hint} (refreshes, see {@link #REFRESH}), {@code
+ * repository_sync_state_backfill_order} and {@code open_pr_backfill_walk} (backfill), {@code
+ * repository_sync_state_scan_age} (periodic fetches). Per-lane {@code
  * retry_after} filters backed-off repositories inside those indexes. An idle poll is four small
  * index scans.
  *
@@ -73,13 +74,35 @@ final class WorkPicker {
       """
           .formatted(RESOURCE, ago("max_age_us"), notBackedOff("fetch"), ago("min_fetch_us"));
 
+  /**
+   * Refresh: repositories with a due hint, the one whose oldest due hint arrived first. The work
+   * grows with the repositories that have hints, never with the hints: a loose index scan (the
+   * recursive part) steps from one repository with hints to the next — one probe of an index on
+   * {@code refresh_hint} leading with {@code repository_id} per repository, a single probe when
+   * there are no hints — and for each one {@code refresh_hint_repository} ({@code repository_id,
+   * first_seen_at}) yields its hints in arrival order until the first due one. Grouping the hints
+   * instead ({@code min(first_seen_at) ... group by repository_id}) reads every pending hint on
+   * every poll: 100,000 of them after a webhook flood (docs/benchmarks.md).
+   */
   private static final String REFRESH =
       """
-      select %1$s, min(h.first_seen_at) as since, s.repository_id
-        from refresh_hint h
-        join repository_sync_state s on s.repository_id = h.repository_id
-       where %2$s and %3$s
-       group by s.repository_id
+      with recursive hinted (repository_id) as (
+        (select h.repository_id from refresh_hint h order by h.repository_id limit 1)
+        union all
+        select (select h.repository_id from refresh_hint h
+                 where h.repository_id > hinted.repository_id
+                 order by h.repository_id limit 1)
+          from hinted
+         where hinted.repository_id is not null
+      )
+      select %1$s, d.since, s.repository_id
+        from hinted
+        join repository_sync_state s on s.repository_id = hinted.repository_id
+       cross join lateral (select h.first_seen_at as since from refresh_hint h
+                            where h.repository_id = s.repository_id and %2$s
+                            order by h.first_seen_at
+                            limit 1) d
+       where %3$s
       """
           .formatted(RESOURCE, RefreshLane.HINT_DUE, notBackedOff("refresh"));
 

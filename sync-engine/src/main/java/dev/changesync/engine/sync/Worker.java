@@ -153,9 +153,11 @@ public final class Worker implements AutoCloseable {
     SnapshotWriter snapshots = new SnapshotWriter(time);
     this.github = b.github;
     this.fetch = new FetchLane(b.github, state, inventory);
-    this.refresh = new RefreshLane(b.github, state, inventory, snapshots, settings);
+    MergeBases mergeBases = new MergeBases(store.jdbi(), b.github);
+    this.refresh = new RefreshLane(b.github, mergeBases, state, inventory, snapshots, settings);
     this.backfill =
-        new BackfillLane(store.jdbi(), b.github, state, inventory, snapshots, settings, ticker);
+        new BackfillLane(
+            store.jdbi(), b.github, mergeBases, state, inventory, snapshots, settings, ticker);
   }
 
   public static Builder builder(PostgresLeaseStore store, GitHub github) {

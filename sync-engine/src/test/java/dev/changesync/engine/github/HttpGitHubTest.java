@@ -60,6 +60,32 @@ class HttpGitHubTest {
   }
 
   @Test
+  void comparesTwoShasForTheMergeBaseAndRevalidatesTheAnswer() {
+    FakeRepo repo = fake.createRepo("acme", "widgets");
+    FakePr pr = repo.openPr(PrSpec.files(2));
+    String branchedOff = pr.baseSha();
+    pr.push();
+    pr.moveBase();
+
+    GhComparison c = gitHub.compare("acme", "widgets", pr.baseSha(), pr.headSha());
+    GhComparison again = gitHub.compare("acme", "widgets", pr.baseSha(), pr.headSha());
+
+    assertThat(c).isEqualTo(new GhComparison(branchedOff, "diverged", 2, 1)).isEqualTo(again);
+    List<RecordedRequest> log = fake.requestLog();
+    assertThat(log).extracting(RecordedRequest::target)
+        .containsOnly(
+            "/repos/acme/widgets/compare/" + pr.baseSha() + "..." + pr.headSha() + "?per_page=1");
+    assertThat(log).extracting(RecordedRequest::status).containsExactly(200, 304);
+    assertThat(fake.requests(RequestKind.COMPARE)).isEqualTo(2);
+    assertThatThrownBy(() -> gitHub.compare("acme", "widgets", "main", pr.headSha()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a commit SHA");
+    assertThatThrownBy(() -> gitHub.compare("acme", "widgets", pr.baseSha(), "f".repeat(40)))
+        .isInstanceOfSatisfying(
+            GitHubException.class, e -> assertThat(e.isNotFound()).isTrue());
+  }
+
+  @Test
   void listsAllOpenPullRequestsNewestFirstByFollowingLinkHeaders() {
     FakeRepo repo = fake.createRepo("acme", "widgets");
     List<FakePr> prs = repo.openPrs(250);

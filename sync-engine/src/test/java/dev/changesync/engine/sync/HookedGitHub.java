@@ -1,5 +1,6 @@
 package dev.changesync.engine.sync;
 
+import dev.changesync.engine.github.GhComparison;
 import dev.changesync.engine.github.GhFile;
 import dev.changesync.engine.github.GhPull;
 import dev.changesync.engine.github.GhPullSummary;
@@ -61,5 +62,10 @@ final class HookedGitHub implements GitHub {
   public ListingStats pullFiles(
       String owner, String repo, int number, PageConsumer<GhFile> consumer) {
     return delegate.pullFiles(owner, repo, number, consumer);
+  }
+
+  @Override
+  public GhComparison compare(String owner, String repo, String baseSha, String headSha) {
+    return delegate.compare(owner, repo, baseSha, headSha);
   }
 }

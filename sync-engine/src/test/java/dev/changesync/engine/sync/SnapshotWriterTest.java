@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,6 +100,10 @@ class SnapshotWriterTest {
                 .list());
   }
 
+  private boolean write(Handle h, GhPull pull, List<GhFile> files) {
+    return writer.write(h, repo, pull, files, Optional.empty());
+  }
+
   private List<Map<String, Object>> snapshotRows() {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Map<String, Object> row : rows("pr_snapshot", "number")) {
@@ -112,7 +117,7 @@ class SnapshotWriterTest {
   void writesSnapshotFilesAndHunks() {
     Instant updated = Instant.parse("2026-01-01T10:00:00Z");
     boolean written =
-        jdbi.inTransaction(h -> writer.write(h, repo, pull(7, "head1", 4, updated), files()));
+        jdbi.inTransaction(h -> write(h, pull(7, "head1", 4, updated), files()));
 
     assertThat(written).isTrue();
     Map<String, Object> snapshot = rows("pr_snapshot", "number").get(0);
@@ -149,14 +154,14 @@ class SnapshotWriterTest {
   @Test
   void rewritingTheSameHeadProducesIdenticalRows() {
     Instant updated = Instant.parse("2026-01-01T10:00:00Z");
-    jdbi.useTransaction(h -> writer.write(h, repo, pull(7, "head1", 4, updated), files()));
+    jdbi.useTransaction(h -> write(h, pull(7, "head1", 4, updated), files()));
     List<Map<String, Object>> snapshots = snapshotRows();
     List<Map<String, Object>> files = rows("snapshot_file", "number, ordinal");
     List<Map<String, Object>> hunks = rows("snapshot_hunk", "number, file_ordinal, ordinal");
 
     clock.advance(Duration.ofMinutes(5));
     boolean again =
-        jdbi.inTransaction(h -> writer.write(h, repo, pull(7, "head1", 4, updated), files()));
+        jdbi.inTransaction(h -> write(h, pull(7, "head1", 4, updated), files()));
 
     assertThat(again).isTrue();
     assertThat(snapshotRows()).isEqualTo(snapshots);
@@ -167,7 +172,7 @@ class SnapshotWriterTest {
   @Test
   void aNewHeadReplacesEveryFileAndHunk() {
     Instant updated = Instant.parse("2026-01-01T10:00:00Z");
-    jdbi.useTransaction(h -> writer.write(h, repo, pull(7, "head1", 4, updated), files()));
+    jdbi.useTransaction(h -> write(h, pull(7, "head1", 4, updated), files()));
     GhFile only =
         new GhFile(
             "only.txt",
@@ -180,7 +185,7 @@ class SnapshotWriterTest {
             Optional.of("@@ -0,0 +1 @@\n+x"));
     jdbi.useTransaction(
         h ->
-            writer.write(h, repo, pull(7, "head2", 1, updated.plusSeconds(60)), List.of(only)));
+            write(h, pull(7, "head2", 1, updated.plusSeconds(60)), List.of(only)));
 
     assertThat(rows("pr_snapshot", "number").get(0)).containsEntry("head_sha", "head2");
     assertThat(rows("snapshot_file", "ordinal")).extracting(r -> r.get("path")).containsExactly("only.txt");
@@ -188,9 +193,26 @@ class SnapshotWriterTest {
   }
 
   @Test
+  void theMergeBaseIsStoredWithTheHeadAndBaseItBelongsTo() {
+    Instant updated = Instant.parse("2026-01-01T10:00:00Z");
+    GhPull pull = pull(7, "head1", 4, updated);
+    jdbi.useTransaction(h -> writer.write(h, repo, pull, files(), Optional.of("mb1")));
+    assertThat(rows("pr_snapshot", "number").get(0)).containsEntry("merge_base_sha", "mb1");
+    Optional<String> same = jdbi.withHandle(h -> MergeBases.stored(h, repo, pull));
+    Optional<String> otherHead =
+        jdbi.withHandle(h -> MergeBases.stored(h, repo, pull(7, "head2", 4, updated)));
+    assertThat(same).contains("mb1");
+    assertThat(otherHead).as("another head: not reused").isEmpty();
+
+    // A rebuild whose merge base is unknown stores none (never one of another head or base).
+    jdbi.useTransaction(h -> write(h, pull(7, "head2", 4, updated.plusSeconds(5)), files()));
+    assertThat(rows("pr_snapshot", "number").get(0)).containsEntry("merge_base_sha", null);
+  }
+
+  @Test
   void moreChangedFilesThanListedMarksTheSnapshotTruncated() {
     jdbi.useTransaction(
-        h -> writer.write(h, repo, pull(8, "h", 3_500, Instant.parse("2026-01-01T10:00:00Z")), files()));
+        h -> write(h, pull(8, "h", 3_500, Instant.parse("2026-01-01T10:00:00Z")), files()));
     assertThat(rows("pr_snapshot", "number").get(0))
         .containsEntry("files_truncated", true)
         .containsEntry("changed_files", 3_500);
@@ -199,11 +221,11 @@ class SnapshotWriterTest {
   @Test
   void anOlderVersionOfThePullNeverOverwritesANewerSnapshot() {
     Instant newer = Instant.parse("2026-01-01T10:05:00Z");
-    jdbi.useTransaction(h -> writer.write(h, repo, pull(7, "head2", 4, newer), files()));
+    jdbi.useTransaction(h -> write(h, pull(7, "head2", 4, newer), files()));
 
     boolean written =
         jdbi.inTransaction(
-            h -> writer.write(h, repo, pull(7, "head1", 1, newer.minusSeconds(60)), List.of()));
+            h -> write(h, pull(7, "head1", 1, newer.minusSeconds(60)), List.of()));
 
     assertThat(written).isFalse();
     assertThat(rows("pr_snapshot", "number").get(0)).containsEntry("head_sha", "head2");
@@ -213,7 +235,7 @@ class SnapshotWriterTest {
   @Test
   void markClosedKeepsTheFilesAndRecordsTheState() {
     Instant updated = Instant.parse("2026-01-01T10:00:00Z");
-    jdbi.useTransaction(h -> writer.write(h, repo, pull(7, "head1", 4, updated), files()));
+    jdbi.useTransaction(h -> write(h, pull(7, "head1", 4, updated), files()));
     GhPull merged =
         new GhPull(
             9_007, 7, "closed", true, false, "PR 7", "head1", "feature-7", "base000", "main",

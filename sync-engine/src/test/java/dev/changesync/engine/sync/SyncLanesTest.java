@@ -155,20 +155,21 @@ class SyncLanesTest {
   }
 
   @Test
-  void aChangedPullCostsAtMostTwoRateLimitedRequestsPlusOnePerFurtherHundredFiles() {
+  void aChangedPullCostsAtMostThreeRateLimitedRequestsPlusOnePerFurtherHundredFiles() {
     FakeRepo repo = fx.fake.createRepo("acme", "widgets");
     repo.openPrs(30);
     FakePr big = repo.openPr(PrSpec.files(20));
     long id = fx.trackWithBackfill(repo, 0);
     fx.drain(worker);
 
-    // Through a webhook: the refresh lane.
+    // Through a webhook: the refresh lane. The PR, its files, and (its head moved) its merge base.
     fx.fake.resetCounters();
     big.push(PrSpec.files(250));
     fx.hint(id, big.number(), "synchronize");
     fx.drain(worker);
-    assertThat(fx.fake.rateLimitedRequests()).isLessThanOrEqualTo(2 + (250 - 1) / 100);
+    assertThat(fx.fake.rateLimitedRequests()).isLessThanOrEqualTo(3 + (250 - 1) / 100);
     assertThat(fx.fake.requests(RequestKind.PULLS_LIST)).isZero();
+    assertThat(fx.fake.requests(RequestKind.COMPARE)).isEqualTo(1);
     assertConverged(id, repo);
 
     // Through a scan: the fetch lane notices (one list page changed), the backfill rebuilds.
@@ -179,9 +180,10 @@ class SyncLanesTest {
     fx.drain(worker);
     assertThat(fx.fake.requests(RequestKind.PULL)).isEqualTo(1);
     assertThat(fx.fake.requests(RequestKind.FILES)).isEqualTo(1);
+    assertThat(fx.fake.requests(RequestKind.COMPARE)).isEqualTo(1);
     assertThat(fx.fake.rateLimitedRequests())
-        .as("one changed list page, then the PR and its files")
-        .isLessThanOrEqualTo(1 + 2);
+        .as("one changed list page, then the PR, its files and its merge base")
+        .isLessThanOrEqualTo(1 + 3);
     assertThat(row(id, small.number())).containsEntry("head_sha", small.headSha());
     assertConverged(id, repo);
   }

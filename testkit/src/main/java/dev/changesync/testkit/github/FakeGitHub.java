@@ -62,6 +62,10 @@ import java.util.regex.Pattern;
  *   <li>{@code GET /repos/{owner}/{repo}/pulls/{number}} — one pull request in full.
  *   <li>{@code GET /repos/{owner}/{repo}/pulls/{number}/files?per_page=N&page=K} — its files, at
  *       most 3,000 (as GitHub), whatever {@code changed_files} says.
+ *   <li>{@code GET /repos/{owner}/{repo}/compare/{base}...{head}?per_page=N&page=K} — two commits
+ *       compared ({@link FakeCompare}): {@code merge_base_commit}, status, ahead/behind counts,
+ *       commits, files. Base is a branch or any SHA a branch had; head is a pull request's head
+ *       branch or any head SHA it had (its merge base: see {@link FakePr}); else 404.
  *   <li>the same under {@code /repositories/{id}/...}, which is where its {@code Link} headers
  *       point (as GitHub's do), so a client that builds page URLs by hand instead of following
  *       {@code rel="next"} is caught out.
@@ -129,6 +133,10 @@ public final class FakeGitHub implements AutoCloseable {
       Pattern.compile("^/repos/([^/]+)/([^/]+)(/pulls(?:/(\\d+)(/files)?)?)?/?$");
   private static final Pattern BY_ID =
       Pattern.compile("^/repositories/(\\d+)(/pulls(?:/(\\d+)(/files)?)?)?/?$");
+  private static final Pattern COMPARE_BY_NAME =
+      Pattern.compile("^/repos/([^/]+)/([^/]+)/compare/([^/]+)$");
+  private static final Pattern COMPARE_BY_ID =
+      Pattern.compile("^/repositories/(\\d+)/compare/([^/]+)$");
 
   static {
     // The JDK's HTTP server writes a response's headers and body in separate segments; without
@@ -833,6 +841,15 @@ public final class FakeGitHub implements AutoCloseable {
     if (!request.method().equals("GET")) {
       return other();
     }
+    m = COMPARE_BY_NAME.matcher(path);
+    if (m.matches()) {
+      return new Route(RequestKind.COMPARE, m.group(1), m.group(2), null, null, m.group(3));
+    }
+    m = COMPARE_BY_ID.matcher(path);
+    if (m.matches()) {
+      return new Route(
+          RequestKind.COMPARE, null, null, Long.parseLong(m.group(1)), null, m.group(2));
+    }
     m = BY_NAME.matcher(path);
     if (m.matches()) {
       return route(m.group(1), m.group(2), null, m.group(3), m.group(4), m.group(5));
@@ -1103,6 +1120,15 @@ public final class FakeGitHub implements AutoCloseable {
           reply = json(200, items, headers);
           break;
         }
+      case COMPARE:
+        {
+          canonical += "/compare/" + route.rest();
+          reply = compare(request, repo, route.rest());
+          if (reply.status() != 200) {
+            return reply;
+          }
+          break;
+        }
       default:
         return null;
     }
@@ -1128,6 +1154,43 @@ public final class FakeGitHub implements AutoCloseable {
       return new Reply(200, broken, reply.headers());
     }
     return reply;
+  }
+
+  /** The comparison of {@code basehead} ({@code BASE...HEAD}), or 404 for unknown commits. */
+  private Reply compare(Request request, FakeRepo repo, String basehead) {
+    int dots = basehead.indexOf("...");
+    String base = dots < 0 ? null : repo.resolveBase(basehead.substring(0, dots));
+    FakePr pr = dots < 0 ? null : repo.pullWithHead(basehead.substring(dots + 3));
+    if (base == null || pr == null) {
+      return error(404, "Not Found", Map.of());
+    }
+    String head = basehead.substring(dots + 3);
+    String headSha = pr.hadHead(head) ? head : pr.headSha();
+    boolean paged = request.query().containsKey("per_page") || request.query().containsKey("page");
+    int perPage = paged ? perPage(request.query()) : FakeCompare.DEFAULT_COMMITS;
+    int page = page(request.query());
+    List<ObjectNode> files = new ArrayList<>();
+    if (headSha.equals(pr.headSha())) {
+      for (FakeFile file : pr.files()) {
+        if (files.size() == FakeCompare.MAX_FILES) {
+          break;
+        }
+        files.add(fileJson(repo, pr, file));
+      }
+    }
+    ObjectNode body =
+        new FakeCompare(json, baseUrl, this::ownerJson)
+            .body(repo, pr, basehead, base, headSha, perPage, page, files);
+    Map<String, String> headers = new LinkedHashMap<>();
+    if (paged) {
+      int commits = FakeCompare.aheadBy(pr, headSha, pr.mergeBaseOf(headSha));
+      String link =
+          link("/repositories/" + repo.id() + "/compare/" + basehead, null, perPage, page, commits);
+      if (link != null) {
+        headers.put("link", link);
+      }
+    }
+    return json(200, body, headers);
   }
 
   private static int perPage(Map<String, String> query) {

@@ -2,7 +2,9 @@ package dev.changesync.testkit.github;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A pull request on {@link FakeGitHub}. Thread-safe: every method takes the fake's lock. Mutators
@@ -14,6 +16,12 @@ import java.util.List;
  * <p>Some of the JSON varies by number, deterministically, to exercise tolerant clients: every
  * fourth PR omits {@code merge_commit_sha}, even numbers omit {@code assignee}, and every 13th has
  * {@code head.repo: null} (a deleted fork).
+ *
+ * <p><b>Merge base.</b> The head branches off the base commit the pull request was opened on, and
+ * off the new base commit after {@link #rebase()} or {@link #changeBase}; a {@link #push()} keeps
+ * it, and so does the base branch moving on ({@link #moveBase()}, {@link
+ * FakeRepo#advanceBranch}). Every head the pull request ever had keeps its merge base, for the
+ * compare endpoint.
  */
 public final class FakePr {
 
@@ -35,6 +43,8 @@ public final class FakePr {
   private String baseRef;
   private String baseSha;
   private String headSha;
+  private String mergeBaseSha;
+  private final Map<String, String> mergeBaseByHead = new HashMap<>();
   private int version; // pushes so far
   private int commits = 1;
   private List<FakeFile> files;
@@ -49,6 +59,7 @@ public final class FakePr {
     this.headRef = "feature/" + number + "-change";
     this.baseRef = spec.baseRef();
     this.baseSha = repo.branchSha(baseRef);
+    this.mergeBaseSha = baseSha;
     this.title = spec.title() != null ? spec.title() : "Change " + number + " of " + repo.name();
     this.draft = spec.draft();
     regenerate(spec);
@@ -139,6 +150,23 @@ public final class FakePr {
     }
   }
 
+  /** The merge base of the current head with the base: the base commit the head branched off. */
+  public String mergeBaseSha() {
+    synchronized (gitHub.lock) {
+      return mergeBaseSha;
+    }
+  }
+
+  /** The merge base of {@code head} if it is a head this pull request ever had, else null. */
+  String mergeBaseOf(String head) {
+    return mergeBaseByHead.get(head);
+  }
+
+  /** Whether {@code sha} is a head this pull request ever had. */
+  boolean hadHead(String sha) {
+    return mergeBaseByHead.containsKey(sha);
+  }
+
   public int commits() {
     synchronized (gitHub.lock) {
       return commits;
@@ -204,6 +232,7 @@ public final class FakePr {
   public FakePr rebase() {
     synchronized (gitHub.lock) {
       baseSha = repo.newBaseSha(baseRef);
+      mergeBaseSha = baseSha;
       version++;
       regenerate(PrSpec.files(files.size()));
       touch();
@@ -227,6 +256,8 @@ public final class FakePr {
     synchronized (gitHub.lock) {
       baseRef = newBaseRef;
       baseSha = repo.branchSha(newBaseRef);
+      mergeBaseSha = baseSha;
+      mergeBaseByHead.put(headSha, mergeBaseSha);
       touch();
       return this;
     }
@@ -293,6 +324,7 @@ public final class FakePr {
     long seed = gitHub.seed() * 1_000_003L + repo.id() * 10_007L + number * 101L + version;
     files = List.copyOf(FileGenerator.generate(seed, spec));
     headSha = FileGenerator.sha1("head:" + seed);
+    mergeBaseByHead.put(headSha, mergeBaseSha);
   }
 
   private void touch() {

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * A repository on {@link FakeGitHub}. Made by {@link FakeGitHub#createRepo}; thread-safe (every
@@ -195,6 +197,43 @@ public final class FakeRepo {
 
   private String branchSha(String branch, int version) {
     return FileGenerator.sha1("branch:" + gitHub.seed() + ":" + id + ":" + branch + ":" + version);
+  }
+
+  /**
+   * The commit {@code ref} names as a compare base: a branch's current SHA, or any SHA a branch
+   * has had (base branches are the pull requests' base refs and the default branch); null when
+   * unknown.
+   */
+  String resolveBase(String ref) {
+    Set<String> branches = new TreeSet<>(branchVersions.keySet());
+    branches.add(defaultBranch);
+    for (FakePr pr : pulls.values()) {
+      branches.add(pr.baseRef());
+    }
+    if (branches.contains(ref)) {
+      return branchSha(ref, branchVersions.getOrDefault(ref, 0));
+    }
+    for (String branch : branches) {
+      for (int v = 0; v <= branchVersions.getOrDefault(branch, 0); v++) {
+        if (branchSha(branch, v).equals(ref)) {
+          return ref;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The pull request whose head {@code ref} names as a compare head — its head branch, or any head
+   * SHA it ever had — or null.
+   */
+  FakePr pullWithHead(String ref) {
+    for (FakePr pr : pulls.values()) {
+      if (pr.headRef().equals(ref) || pr.hadHead(ref)) {
+        return pr;
+      }
+    }
+    return null;
   }
 
   /** A new commit on {@code branch} for one pull request's base (see {@link FakePr#moveBase()}). */

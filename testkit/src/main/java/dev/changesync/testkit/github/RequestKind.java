@@ -10,6 +10,8 @@ public enum RequestKind {
   PULL,
   /** {@code GET /repos/{owner}/{repo}/pulls/{number}/files}, any page. */
   FILES,
+  /** {@code GET /repos/{owner}/{repo}/compare/{base}...{head}}, any page. */
+  COMPARE,
   /** {@code POST /app/installations/{id}/access_tokens}. */
   ACCESS_TOKEN,
   /** Anything else (answered 404). */

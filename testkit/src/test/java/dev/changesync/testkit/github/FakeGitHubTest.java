@@ -88,6 +88,67 @@ class FakeGitHubTest {
   }
 
   @Test
+  void comparesTwoCommitsInGitHubsShapeWithTheMergeBase() throws Exception {
+    FakeRepo repo = fake.createRepo("acme", "widgets");
+    FakePr pr = repo.openPr(PrSpec.files(3));
+    String branchedOff = pr.baseSha();
+    pr.push();
+    pr.moveBase();
+    String basehead = pr.baseSha() + "..." + pr.headSha();
+
+    HttpResponse<String> r = get("/repos/acme/widgets/compare/" + basehead);
+
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode c = JSON.readTree(r.body());
+    assertThat(c.get("url").asText())
+        .isEqualTo(fake.baseUrl() + "/repos/acme/widgets/compare/" + basehead);
+    assertThat(c.get("merge_base_commit").get("sha").asText())
+        .isEqualTo(branchedOff)
+        .isEqualTo(pr.mergeBaseSha());
+    assertThat(c.get("base_commit").get("sha").asText()).isEqualTo(pr.baseSha());
+    assertThat(c.get("merge_base_commit").get("commit").get("tree").has("sha")).isTrue();
+    assertThat(c.get("status").asText()).isEqualTo("diverged");
+    assertThat(c.get("ahead_by").asInt()).isEqualTo(2);
+    assertThat(c.get("behind_by").asInt()).isEqualTo(1);
+    assertThat(c.get("total_commits").asInt()).isEqualTo(2);
+    assertThat(c.get("commits")).hasSize(2);
+    assertThat(c.get("commits").get(1).get("sha").asText()).isEqualTo(pr.headSha());
+    assertThat(c.get("files")).hasSize(3);
+    assertThat(c.get("files").get(0).has("filename")).isTrue();
+    assertThat(r.headers().firstValue("link")).isEmpty();
+
+    // Paged: one commit a page, files only on the first, Link to the next.
+    HttpResponse<String> paged = get("/repos/acme/widgets/compare/" + basehead + "?per_page=1");
+    assertThat(JSON.readTree(paged.body()).get("commits")).hasSize(1);
+    assertThat(paged.headers().firstValue("link").orElseThrow())
+        .contains("/repositories/" + repo.id() + "/compare/" + basehead + "?per_page=1&page=2");
+
+    // Same commits, same answer: the ETag holds, and a 304 costs nothing.
+    String etag = r.headers().firstValue("etag").orElseThrow();
+    int counted = fake.rateLimitedRequests();
+    assertThat(get("/repos/acme/widgets/compare/" + basehead, "If-None-Match", etag).statusCode())
+        .isEqualTo(304);
+    assertThat(fake.rateLimitedRequests()).isEqualTo(counted);
+
+    // A rebase branches the head off the new base; an older head keeps its own merge base.
+    String oldHead = pr.headSha();
+    pr.rebase();
+    JsonNode rebased =
+        JSON.readTree(get("/repos/acme/widgets/compare/main..." + pr.headSha()).body());
+    assertThat(rebased.get("merge_base_commit").get("sha").asText()).isEqualTo(pr.baseSha());
+    assertThat(rebased.get("status").asText()).isEqualTo("ahead");
+    JsonNode old =
+        JSON.readTree(get("/repos/acme/widgets/compare/" + pr.baseSha() + "..." + oldHead).body());
+    assertThat(old.get("merge_base_commit").get("sha").asText()).isEqualTo(branchedOff);
+
+    assertThat(get("/repos/acme/widgets/compare/" + pr.baseSha() + "..." + "0".repeat(40))
+            .statusCode())
+        .isEqualTo(404);
+    assertThat(get("/repos/acme/widgets/compare/nonsense").statusCode()).isEqualTo(404);
+    assertThat(fake.requests(RequestKind.COMPARE)).isEqualTo(7);
+  }
+
+  @Test
   void refusesBadCredentialsAndUnknownThings() throws Exception {
     fake.createRepo("acme", "widgets");
     HttpResponse<String> anonymous =
