@@ -41,13 +41,16 @@ final class RefreshLane {
   private final Inventory inventory;
   private final SnapshotWriter snapshots;
   private final SyncSettings settings;
+  private final ETagStore etags;
 
   RefreshLane(
       GitHub github,
       SyncState state,
       Inventory inventory,
       SnapshotWriter snapshots,
-      SyncSettings settings) {
+      SyncSettings settings,
+      ETagStore etags) {
+    this.etags = requireNonNull(etags, "etags");
     this.github = requireNonNull(github, "github");
     this.state = requireNonNull(state, "state");
     this.inventory = requireNonNull(inventory, "inventory");
@@ -102,11 +105,14 @@ final class RefreshLane {
             });
     RepoName name = start.repo().name();
     int refreshed = 0;
+    int unchanged = 0;
     int failed = 0;
     for (Hint hint : start.hints()) {
       pass.checkpoint();
       try {
-        refresh(pass, name, hint);
+        if (refresh(pass, name, hint)) {
+          unchanged++;
+        }
         refreshed++;
       } catch (LeaseLostException | Cancellation.CancelledException e) {
         throw e;
@@ -124,20 +130,29 @@ final class RefreshLane {
         recordFailure(pass, hint, failure, e);
       }
     }
-    return "%d hints refreshed, %d failed".formatted(refreshed, failed);
+    return "%d hints refreshed, %d failed".formatted(refreshed, failed)
+        + (unchanged > 0 ? " (%d PRs unchanged)".formatted(unchanged) : "");
   }
 
-  private void refresh(Pass pass, RepoName name, Hint hint) {
+  /**
+   * Refreshes the PR of {@code hint} and answers the hint; true when GitHub confirmed the stored
+   * snapshot (nothing was written but the answer).
+   */
+  private boolean refresh(Pass pass, RepoName name, Hint hint) {
     long id = pass.repositoryId();
-    PulledPr pulled = PulledPr.fetch(github, pass, name, hint.number());
+    PulledPr pulled = PulledPr.fetch(github, pass, name, hint.number(), etags.known(id));
     pass.checkpoint();
     pass.write(
         h -> {
           state.changePull(
-              h, id, hint.number(), () -> pulled.apply(h, id, snapshots, inventory, true));
+              h,
+              id,
+              hint.number(),
+              () -> pulled.apply(h, id, snapshots, inventory, etags, true));
           deleteHint(h, id, hint);
           return null;
         });
+    return pulled.unchanged();
   }
 
   private static void deleteHint(Handle h, long id, Hint hint) {

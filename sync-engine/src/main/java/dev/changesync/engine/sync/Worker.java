@@ -152,10 +152,12 @@ public final class Worker implements AutoCloseable {
     Inventory inventory = new Inventory(time);
     SnapshotWriter snapshots = new SnapshotWriter(time);
     this.github = b.github;
-    this.fetch = new FetchLane(b.github, state, inventory);
-    this.refresh = new RefreshLane(b.github, state, inventory, snapshots, settings);
+    ETagStore etags = new ETagStore(store.jdbi(), time);
+    this.fetch = new FetchLane(b.github, state, inventory, etags);
+    this.refresh = new RefreshLane(b.github, state, inventory, snapshots, settings, etags);
     this.backfill =
-        new BackfillLane(store.jdbi(), b.github, state, inventory, snapshots, settings, ticker);
+        new BackfillLane(
+            store.jdbi(), b.github, state, inventory, snapshots, settings, ticker, etags);
   }
 
   public static Builder builder(PostgresLeaseStore store, GitHub github) {
