@@ -2,9 +2,12 @@ package dev.changesync.engine.sync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.changesync.engine.db.DbTime;
 import dev.changesync.engine.github.GitHubAuth;
 import dev.changesync.engine.github.GitHubSettings;
 import dev.changesync.engine.github.HttpGitHub;
+import dev.changesync.engine.repo.RepoName;
+import dev.changesync.engine.service.AdminService;
 import dev.changesync.migrations.Migrations;
 import dev.changesync.testkit.PostgresDatabase;
 import dev.changesync.testkit.github.FakeGitHub;
@@ -200,8 +203,26 @@ class SyncETagsTest {
   @Test
   void untrackingTheRepositoryDeletesItsETags() {
     assertThat(storedETags("%")).isPositive();
-    fx.jdbi.useHandle(h -> h.execute("delete from repository where id = ?", id));
+    new AdminService(fx.jdbi, DbTime.injected(fx.clock))
+        .untrack(RepoName.of("acme", "widgets"), "etag-test");
     assertThat(storedETags("%")).isZero();
+  }
+
+  @Test
+  void etagsNotConfirmedForTwoWeeksArePruned() {
+    fx.fake.addToken(OTHER_TOKEN);
+    requestFetchAndHints(1);
+    fx.drain(newProcessWorker("other-credential", OTHER_TOKEN));
+    assertThat(etagsPerCredential()).hasSize(2);
+    fx.clock.advance(ETagStore.MAX_AGE.plusDays(1));
+
+    requestFetchAndHints();
+    fx.drain(newProcessWorker("first-again", FakeGitHub.DEFAULT_TOKEN));
+
+    // Only the listing the scan just confirmed is left: the other credential's rows and the
+    // pull requests' rows of two weeks ago are gone.
+    assertThat(etagsPerCredential()).containsExactly(3);
+    assertThat(fx.fake.requests(RequestKind.PULLS_LIST, 304)).isEqualTo(3);
   }
 
   private Map<String, Object> row(int number) {
