@@ -39,6 +39,7 @@ class SchemaTest {
                 "select tablename from pg_tables where schemaname = 'public' order by tablename"))
         .containsExactly(
             "flyway_schema_history",
+            "github_etag",
             "lease",
             "lease_event",
             "open_pr",

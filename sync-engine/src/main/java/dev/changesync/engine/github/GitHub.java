@@ -63,6 +63,38 @@ public interface GitHub {
     return true;
   }
 
+  /**
+   * {@link #openPulls(String, String, PageConsumer)} made conditional on the validators the caller
+   * stored. {@link Conditional.Unchanged} — the consumer saw no page — only when GitHub answered
+   * 304 to the stored {@code ETag} of every page of the stored listing, in order, up to its stored
+   * last page (and that page was not full, so no page can have been added after it). Otherwise
+   * every page goes to the consumer as without validators, and {@link Conditional.Changed} carries
+   * the validators of the pages consumed, to be stored with their data.
+   *
+   * <p>The default ignores {@code known} and stores nothing.
+   */
+  default Conditional<ListingStats> openPulls(
+      String owner, String repo, KnownETags known, PageConsumer<GhPullSummary> consumer) {
+    return new Conditional.Changed<>(openPulls(owner, repo, consumer), List.of());
+  }
+
+  /**
+   * {@link #pull(String, String, int)} made conditional: {@link Conditional.Unchanged} when GitHub
+   * answered 304 to the stored {@code ETag}. The default ignores {@code known}.
+   */
+  default Conditional<GhPull> pull(String owner, String repo, int number, KnownETags known) {
+    return new Conditional.Changed<>(pull(owner, repo, number), List.of());
+  }
+
+  /**
+   * {@link #pullFiles(String, String, int, PageConsumer)} made conditional, as {@link
+   * #openPulls(String, String, KnownETags, PageConsumer)}. The default ignores {@code known}.
+   */
+  default Conditional<ListingStats> pullFiles(
+      String owner, String repo, int number, KnownETags known, PageConsumer<GhFile> consumer) {
+    return new Conditional.Changed<>(pullFiles(owner, repo, number, consumer), List.of());
+  }
+
   /** GitHub lists at most this many files of a pull request. */
   int MAX_FILES = 3_000;
 

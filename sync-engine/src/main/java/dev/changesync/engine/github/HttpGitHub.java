@@ -56,7 +56,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Conditional requests.</b> A GET whose earlier 200 carried an {@code ETag} is repeated
  * with {@code If-None-Match}; a 304 is answered from the cache and costs no rate limit. The cache
  * is keyed by URL and credential identity (see {@link GitHubCache}) and bounded by {@link
- * GitHubSettings#cacheMaxBytes()}.
+ * GitHubSettings#cacheMaxBytes()}. The calls taking {@link KnownETags} are conditional on the
+ * caller's stored validators instead (kept beyond this process, without bodies): a 304 to one of
+ * them is reported as {@link Conditional.Unchanged}, and a listing is unchanged only when every
+ * page of the stored listing is.
  *
  * <p><b>Rate limits and retries.</b> The client remembers the last {@code x-ratelimit-*} headers;
  * when {@code remaining} is 0 and the reset lies ahead, it waits until the reset (plus {@link
@@ -303,9 +306,99 @@ public final class HttpGitHub implements GitHub {
     return map(f, GitHubJson::comparison);
   }
 
+  @Override
+  public Conditional<ListingStats> openPulls(
+      String owner, String repo, KnownETags known, PageConsumer<GhPullSummary> consumer) {
+    requireNonNull(known, "known");
+    requireNonNull(consumer, "consumer");
+    URI first = api(repoPath(owner, repo) + "/pulls?state=open&per_page=" + settings.pageSize());
+    return conditionalList(
+        RequestKind.PULLS_LIST, first, GitHubJson::pullSummary, consumer, Integer.MAX_VALUE, known);
+  }
+
+  @Override
+  public Conditional<GhPull> pull(String owner, String repo, int number, KnownETags known) {
+    requireNonNull(known, "known");
+    URI uri = api(repoPath(owner, repo) + "/pulls/" + checkNumber(number));
+    Fetched f = send(RequestKind.PULL, "GET", uri, known);
+    if (f.confirmed() != null) {
+      return new Conditional.Unchanged<>(List.of(f.confirmed()));
+    }
+    return new Conditional.Changed<>(
+        map(f, GitHubJson::pull),
+        List.of(new Validator(f.credential(), f.uri().toString(), f.etag(), null, 0)));
+  }
+
+  @Override
+  public Conditional<ListingStats> pullFiles(
+      String owner, String repo, int number, KnownETags known, PageConsumer<GhFile> consumer) {
+    requireNonNull(known, "known");
+    requireNonNull(consumer, "consumer");
+    URI first =
+        api(
+            repoPath(owner, repo)
+                + "/pulls/"
+                + checkNumber(number)
+                + "/files?per_page="
+                + settings.pageSize());
+    return conditionalList(RequestKind.FILES, first, GitHubJson::file, consumer, MAX_FILES, known);
+  }
+
+  /**
+   * A listing made conditional on {@code known}. First the stored listing is followed, page by
+   * page, along the stored next-page links, for as long as GitHub answers 304 to each stored
+   * {@code ETag}; no page goes to the consumer meanwhile. When that reaches the stored last page
+   * the listing is unchanged — unless that page was full: a page may have been added after it
+   * without changing it (304s carry no {@code Link}), so it is listed again. As soon as a page is
+   * not confirmed, the listing is made the ordinary way: from that page on when it is the first
+   * one, else from the first page again (only the in-memory cache then saves requests: the
+   * confirmed pages' bodies were not kept), so the consumer always sees the whole listing.
+   */
+  private <T> Conditional<ListingStats> conditionalList(
+      RequestKind kind,
+      URI first,
+      Function<JsonNode, T> mapper,
+      PageConsumer<T> consumer,
+      int maxItems,
+      KnownETags known) {
+    List<Validator> confirmed = new ArrayList<>();
+    int storedItems = 0;
+    URI next = first;
+    while (true) {
+      Fetched f = send(kind, "GET", next, known);
+      Validator stored = f.confirmed();
+      if (stored == null) {
+        if (confirmed.isEmpty()) {
+          return list(kind, f, mapper, consumer, maxItems);
+        }
+        log.debug("GET {}: changed after {} unchanged pages; listing again", next, confirmed.size());
+        return list(kind, send(kind, "GET", first), mapper, consumer, maxItems);
+      }
+      confirmed.add(stored);
+      storedItems += stored.items();
+      if (stored.nextUrl() == null) {
+        if (stored.items() < settings.pageSize() || storedItems >= maxItems) {
+          return new Conditional.Unchanged<>(confirmed);
+        }
+        return list(kind, send(kind, "GET", first), mapper, consumer, maxItems);
+      }
+      next = checkedNext(f.uri(), stored.nextUrl());
+    }
+  }
+
   private <T> ListingStats list(
       RequestKind kind,
       URI first,
+      Function<JsonNode, T> mapper,
+      PageConsumer<T> consumer,
+      int maxItems) {
+    return list(kind, send(kind, "GET", first), mapper, consumer, maxItems).value();
+  }
+
+  /** A listing from its first page, {@code firstPage}, on; the validators of the pages consumed. */
+  private <T> Conditional.Changed<ListingStats> list(
+      RequestKind kind,
+      Fetched firstPage,
       Function<JsonNode, T> mapper,
       PageConsumer<T> consumer,
       int maxItems) {
@@ -313,9 +406,9 @@ public final class HttpGitHub implements GitHub {
     int notModified = 0;
     int items = 0;
     boolean truncated = false;
-    URI next = first;
-    while (next != null) {
-      Fetched f = send(kind, "GET", next);
+    List<Validator> validators = new ArrayList<>();
+    Fetched f = firstPage;
+    while (true) {
       pages++;
       if (f.notModified()) {
         notModified++;
@@ -327,6 +420,7 @@ public final class HttpGitHub implements GitHub {
       for (JsonNode item : f.json()) {
         page.add(map(f, item, mapper));
       }
+      URI next;
       if (items + page.size() >= maxItems) {
         page = page.subList(0, maxItems - items);
         truncated = true;
@@ -335,11 +429,46 @@ public final class HttpGitHub implements GitHub {
         next = nextPage(f);
       }
       items += page.size();
+      int lastItems = f.json().size();
+      if (!validators.isEmpty()) {
+        Validator previous = validators.remove(validators.size() - 1);
+        validators.add(
+            new Validator(
+                previous.credential(),
+                previous.url(),
+                previous.etag(),
+                f.uri().toString(),
+                previous.items()));
+      }
+      validators.add(new Validator(f.credential(), f.uri().toString(), f.etag(), null, lastItems));
       if (!page.isEmpty() && !consumer.accept(List.copyOf(page))) {
         break;
       }
+      if (next == null) {
+        break;
+      }
+      f = send(kind, "GET", next);
     }
-    return new ListingStats(pages, notModified, items, truncated);
+    return new Conditional.Changed<>(
+        new ListingStats(pages, notModified, items, truncated), validators);
+  }
+
+  /** A stored next-page link, resolved against the page, and only on the API's origin. */
+  private URI checkedNext(URI page, String next) {
+    URI uri;
+    try {
+      uri = page.resolve(next);
+    } catch (IllegalArgumentException e) {
+      throw new GitHubException(
+          "GET " + page + ": the stored next page is not a URL", OptionalInt.empty(), e);
+    }
+    if (!sameOrigin(uri, settings.baseUrl())) {
+      throw new GitHubException(
+          "GET " + page + ": refusing to follow a stored next page to " + origin(uri),
+          OptionalInt.empty(),
+          null);
+    }
+    return uri;
   }
 
   /** The {@code rel="next"} target, resolved, and only if it stays on the API's origin. */
@@ -374,11 +503,27 @@ public final class HttpGitHub implements GitHub {
   // ---------------------------------------------------------------------------------------------
   // One call: authentication, conditional request, retries, rate limits
 
-  /** A successful response (or a 304 served from the cache), parsed. */
+  /**
+   * A successful response (or a 304 served from the cache), parsed. {@code etag} is the ETag of
+   * the representation {@code json} is (null when GitHub sent none); {@code confirmed} is the
+   * caller's stored validator when GitHub answered 304 to it — then {@code json} may be null (no
+   * body was kept).
+   */
   private record Fetched(
-      URI uri, int status, JsonNode json, String link, boolean notModified, String credential) {}
+      URI uri,
+      int status,
+      JsonNode json,
+      String link,
+      boolean notModified,
+      String credential,
+      String etag,
+      Validator confirmed) {}
 
   private Fetched send(RequestKind kind, String method, URI uri) {
+    return send(kind, method, uri, null);
+  }
+
+  private Fetched send(RequestKind kind, String method, URI uri, KnownETags known) {
     int failures = 0; // 5xx, timeouts, network errors
     int limitWaits = 0; // 403 / 429 rate limits
     int redirects = 0;
@@ -398,6 +543,18 @@ public final class HttpGitHub implements GitHub {
       boolean conditional = cache != null && method.equals("GET");
       GitHubCache.Entry cached =
           conditional ? cache.get(credential.identity(), target.toString()) : null;
+      // A stored validator wins over the in-memory entry: only a 304 to it says that what the
+      // caller stored is current. The cached body is still usable when it is the same version.
+      Validator stored =
+          known == null || !method.equals("GET")
+              ? null
+              : known
+                  .find(credential.identity(), target.toString())
+                  .filter(v -> v.etag() != null && v.credential().equals(credential.identity()))
+                  .orElse(null);
+      if (stored != null && cached != null && !cached.etag().equals(stored.etag())) {
+        cached = null;
+      }
 
       HttpRequest.Builder request =
           HttpRequest.newBuilder(target)
@@ -408,7 +565,9 @@ public final class HttpGitHub implements GitHub {
       if (credential.authorization() != null) {
         request.header("Authorization", credential.authorization());
       }
-      if (cached != null) {
+      if (stored != null) {
+        request.header("If-None-Match", stored.etag());
+      } else if (cached != null) {
         request.header("If-None-Match", cached.etag());
       }
       request.method(method, HttpRequest.BodyPublishers.noBody());
@@ -458,6 +617,17 @@ public final class HttpGitHub implements GitHub {
         observeRateLimit(response);
       }
 
+      if (status == 304 && stored != null) {
+        return new Fetched(
+            target,
+            304,
+            cached == null ? null : parse(cached.body(), method, target, 304),
+            cached == null ? null : cached.link(),
+            true,
+            credential.identity(),
+            stored.etag(),
+            stored);
+      }
       if (status == 304 && cached != null) {
         return new Fetched(
             target,
@@ -465,7 +635,9 @@ public final class HttpGitHub implements GitHub {
             parse(cached.body(), method, target, 304),
             cached.link(),
             true,
-            credential.identity());
+            credential.identity(),
+            cached.etag(),
+            null);
       }
       if (status >= 200 && status < 300) {
         JsonNode json = parse(response.body(), method, target, status);
@@ -477,7 +649,8 @@ public final class HttpGitHub implements GitHub {
               target.toString(),
               new GitHubCache.Entry(etag.get(), response.body(), link));
         }
-        return new Fetched(target, status, json, link, false, credential.identity());
+        return new Fetched(
+            target, status, json, link, false, credential.identity(), etag.orElse(null), null);
       }
       if (isRedirect(status) && method.equals("GET")) {
         target = redirect(response, method, target, ++redirects);

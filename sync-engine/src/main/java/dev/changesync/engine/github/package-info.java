@@ -33,7 +33,10 @@
  * A repository or pull request is one request; a listing is one request per page ({@code per_page}
  * 100). A GET repeated with the same credential is conditional: when nothing changed GitHub answers
  * 304, which costs no rate limit, and the client serves its cached body ({@link
- * dev.changesync.engine.github.GitHub.ListingStats#notModifiedPages()} counts these pages).
+ * dev.changesync.engine.github.GitHub.ListingStats#notModifiedPages()} counts these pages). The
+ * calls taking {@link dev.changesync.engine.github.KnownETags} send the caller's stored {@code
+ * ETag} (the sync lanes keep them in PostgreSQL, so they outlive the process) and answer {@link
+ * dev.changesync.engine.github.Conditional.Unchanged} on a 304, with no body.
  *
  * <h2>Failures</h2>
  *

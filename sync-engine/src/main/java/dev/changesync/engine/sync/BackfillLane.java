@@ -50,6 +50,7 @@ final class BackfillLane {
   private final SnapshotWriter snapshots;
   private final SyncSettings settings;
   private final Ticker ticker;
+  private final ETagStore etags;
 
   BackfillLane(
       Jdbi jdbi,
@@ -59,7 +60,9 @@ final class BackfillLane {
       Inventory inventory,
       SnapshotWriter snapshots,
       SyncSettings settings,
-      Ticker ticker) {
+      Ticker ticker,
+      ETagStore etags) {
+    this.etags = requireNonNull(etags, "etags");
     this.jdbi = requireNonNull(jdbi, "jdbi");
     this.github = requireNonNull(github, "github");
     this.mergeBases = requireNonNull(mergeBases, "mergeBases");
@@ -99,6 +102,7 @@ final class BackfillLane {
     Optional<Inventory.WalkRow> cursor = start.cursor();
     Duration maxRuntime = settings.backfillMaxRuntime();
     int rebuilt = 0;
+    int unchanged = 0;
     int failed = 0;
     int failuresInARow = 0;
     boolean complete = false;
@@ -118,7 +122,9 @@ final class BackfillLane {
       }
       Inventory.WalkRow row = next.get();
       try {
-        rebuild(pass, name, row);
+        if (rebuild(pass, name, row)) {
+          unchanged++;
+        }
         rebuilt++;
         failuresInARow = 0;
       } catch (LeaseLostException | Cancellation.CancelledException e) {
@@ -156,21 +162,31 @@ final class BackfillLane {
       cursor = next;
     }
     return "%d PRs rebuilt, %d failed, walk %s"
-        .formatted(rebuilt, failed, complete ? "complete" : "continues");
+            .formatted(rebuilt, failed, complete ? "complete" : "continues")
+        + (unchanged > 0 ? " (%d PRs unchanged)".formatted(unchanged) : "");
   }
 
-  private void rebuild(Pass pass, RepoName name, Inventory.WalkRow row) {
+  /**
+   * Rebuilds the PR of {@code row} and moves the cursor past it; true when GitHub confirmed the
+   * stored snapshot, so that nothing but the cursor moved (the row keeps its freshness).
+   */
+  private boolean rebuild(Pass pass, RepoName name, Inventory.WalkRow row) {
     long id = pass.repositoryId();
     pass.checkpoint();
-    PulledPr pulled = PulledPr.fetch(github, mergeBases, pass, name, row.number());
+    PulledPr pulled =
+        PulledPr.fetch(github, mergeBases, pass, name, row.number(), etags.known(id));
     pass.checkpoint();
     pass.write(
         h -> {
           state.changePull(
-              h, id, row.number(), () -> pulled.apply(h, id, snapshots, inventory, false));
+              h,
+              id,
+              row.number(),
+              () -> pulled.apply(h, id, snapshots, inventory, etags, false));
           setCursor(h, id, Optional.of(row));
           return null;
         });
+    return pulled.unchanged();
   }
 
   private static Void setCursor(Handle h, long id, Optional<Inventory.WalkRow> cursor) {

@@ -3,6 +3,7 @@ package dev.changesync.engine.sync;
 import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.db.DbTime;
+import dev.changesync.engine.github.Conditional;
 import dev.changesync.engine.github.GhRepository;
 import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.repo.RepoName;
@@ -25,18 +26,22 @@ import org.jdbi.v3.core.Handle;
  * <p>A page is written and dropped before the next is requested, so a repository with thousands of
  * open PRs never has to fit in memory; only the set of PR numbers seen is kept, for the deletion.
  * The fetch lane never requests single PRs or files: rebuilding snapshots is the backfill's and the
- * refresh's work. A page GitHub answers 304 costs no rate limit.
+ * refresh's work. A page GitHub answers 304 costs no rate limit. The listing is conditional on the
+ * ETags stored ({@link ETagStore}) by the last complete scan — by any worker, in any process: when
+ * GitHub confirms all of them the scan writes no row (see {@link #run}).
  */
 final class FetchLane {
 
   private final GitHub github;
   private final SyncState state;
   private final Inventory inventory;
+  private final ETagStore etags;
 
-  FetchLane(GitHub github, SyncState state, Inventory inventory) {
+  FetchLane(GitHub github, SyncState state, Inventory inventory, ETagStore etags) {
     this.github = requireNonNull(github, "github");
     this.state = requireNonNull(state, "state");
     this.inventory = requireNonNull(inventory, "inventory");
+    this.etags = requireNonNull(etags, "etags");
   }
 
   private record Start(SyncState.RepoRow repo, long requestSeq, Instant startedAt) {}
@@ -77,10 +82,11 @@ final class FetchLane {
     Set<Integer> seen = new HashSet<>();
     AtomicReference<RuntimeException> stoppedBy = new AtomicReference<>();
     pass.checkpoint();
-    GitHub.ListingStats stats =
+    Conditional<GitHub.ListingStats> listing =
         github.openPulls(
             name.owner(),
             name.name(),
+            etags.known(id),
             page -> {
               try {
                 pass.checkpoint();
@@ -101,6 +107,14 @@ final class FetchLane {
       throw stoppedBy.get();
     }
     pass.checkpoint();
+    // Unchanged: GitHub answered 304 to the stored ETag of every page of the listing stored last
+    // time (see GitHub#openPulls with KnownETags), and those ETags were stored only in the final
+    // transaction of a complete scan, after its rows were written and the unlisted ones deleted.
+    // So the inventory already holds this listing: nothing is upserted or deleted, and the scan
+    // still counts as a successful one. A partly unchanged listing (page 1 the same, page 3 not)
+    // is listed in full: the rows of a page answered 304 are not known without its body, and the
+    // deletion of unlisted rows needs every open PR.
+    boolean unchanged = listing instanceof Conditional.Unchanged;
 
     int deleted =
         pass.write(
@@ -108,8 +122,14 @@ final class FetchLane {
               if (!state.lockState(h, id)) {
                 return 0;
               }
-              int gone = inventory.deleteUnlisted(h, id, seen, start.startedAt());
+              int gone = unchanged ? 0 : inventory.deleteUnlisted(h, id, seen, start.startedAt());
               state.recount(h, id);
+              if (unchanged) {
+                etags.confirm(h, listing.validators());
+              } else {
+                etags.store(h, id, listing.validators());
+              }
+              etags.pruneOlderThan(h, id, ETagStore.MAX_AGE);
               state
                   .time()
                   .bind(
@@ -129,8 +149,12 @@ final class FetchLane {
                   .execute();
               return gone;
             });
-    return "%d open PRs in %d pages (%d not modified), %d rows deleted"
-        .formatted(seen.size(), stats.pages(), stats.notModifiedPages(), deleted);
+    if (listing instanceof Conditional.Changed<GitHub.ListingStats> changed) {
+      GitHub.ListingStats stats = changed.value();
+      return "%d open PRs in %d pages (%d not modified), %d rows deleted"
+          .formatted(seen.size(), stats.pages(), stats.notModifiedPages(), deleted);
+    }
+    return "open PRs unchanged (%d pages not modified)".formatted(listing.validators().size());
   }
 
   /**

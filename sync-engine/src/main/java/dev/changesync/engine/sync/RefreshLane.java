@@ -43,6 +43,7 @@ final class RefreshLane {
   private final Inventory inventory;
   private final SnapshotWriter snapshots;
   private final SyncSettings settings;
+  private final ETagStore etags;
 
   RefreshLane(
       GitHub github,
@@ -50,7 +51,9 @@ final class RefreshLane {
       SyncState state,
       Inventory inventory,
       SnapshotWriter snapshots,
-      SyncSettings settings) {
+      SyncSettings settings,
+      ETagStore etags) {
+    this.etags = requireNonNull(etags, "etags");
     this.github = requireNonNull(github, "github");
     this.mergeBases = requireNonNull(mergeBases, "mergeBases");
     this.state = requireNonNull(state, "state");
@@ -106,11 +109,14 @@ final class RefreshLane {
             });
     RepoName name = start.repo().name();
     int refreshed = 0;
+    int unchanged = 0;
     int failed = 0;
     for (Hint hint : start.hints()) {
       pass.checkpoint();
       try {
-        refresh(pass, name, hint);
+        if (refresh(pass, name, hint)) {
+          unchanged++;
+        }
         refreshed++;
       } catch (LeaseLostException | Cancellation.CancelledException e) {
         throw e;
@@ -128,20 +134,30 @@ final class RefreshLane {
         recordFailure(pass, hint, failure, e);
       }
     }
-    return "%d hints refreshed, %d failed".formatted(refreshed, failed);
+    return "%d hints refreshed, %d failed".formatted(refreshed, failed)
+        + (unchanged > 0 ? " (%d PRs unchanged)".formatted(unchanged) : "");
   }
 
-  private void refresh(Pass pass, RepoName name, Hint hint) {
+  /**
+   * Refreshes the PR of {@code hint} and answers the hint; true when GitHub confirmed the stored
+   * snapshot (nothing was written but the answer).
+   */
+  private boolean refresh(Pass pass, RepoName name, Hint hint) {
     long id = pass.repositoryId();
-    PulledPr pulled = PulledPr.fetch(github, mergeBases, pass, name, hint.number());
+    PulledPr pulled =
+        PulledPr.fetch(github, mergeBases, pass, name, hint.number(), etags.known(id));
     pass.checkpoint();
     pass.write(
         h -> {
           state.changePull(
-              h, id, hint.number(), () -> pulled.apply(h, id, snapshots, inventory, true));
+              h,
+              id,
+              hint.number(),
+              () -> pulled.apply(h, id, snapshots, inventory, etags, true));
           deleteHint(h, id, hint);
           return null;
         });
+    return pulled.unchanged();
   }
 
   private static void deleteHint(Handle h, long id, Hint hint) {

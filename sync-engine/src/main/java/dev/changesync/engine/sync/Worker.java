@@ -152,12 +152,14 @@ public final class Worker implements AutoCloseable {
     Inventory inventory = new Inventory(time);
     SnapshotWriter snapshots = new SnapshotWriter(time);
     this.github = b.github;
-    this.fetch = new FetchLane(b.github, state, inventory);
+    ETagStore etags = new ETagStore(store.jdbi(), time);
     MergeBases mergeBases = new MergeBases(store.jdbi(), b.github);
-    this.refresh = new RefreshLane(b.github, mergeBases, state, inventory, snapshots, settings);
+    this.fetch = new FetchLane(b.github, state, inventory, etags);
+    this.refresh =
+        new RefreshLane(b.github, mergeBases, state, inventory, snapshots, settings, etags);
     this.backfill =
         new BackfillLane(
-            store.jdbi(), b.github, mergeBases, state, inventory, snapshots, settings, ticker);
+            store.jdbi(), b.github, mergeBases, state, inventory, snapshots, settings, ticker, etags);
   }
 
   public static Builder builder(PostgresLeaseStore store, GitHub github) {

@@ -37,6 +37,17 @@
  * exponential retry-after) lands with the lease release. Snapshots are idempotent and never go
  * backwards ({@code SnapshotWriter}).
  *
+ * <h2>ETags</h2>
+ *
+ * The ETags of the GitHub responses a pass stored are kept in {@code github_etag} ({@code
+ * ETagStore}), in the same transaction as the data they stand for: the open-PR listing's with the
+ * final transaction of a complete scan, a PR's and its files' with its snapshot. Any worker, in any
+ * process, makes its requests conditional on them. When GitHub confirms them (304, no rate limit)
+ * the pass writes nothing — no rows upserted or deleted, no snapshot rewritten — and still counts as
+ * done: the scan stamps its success and clears the dirty flag, the hint is answered, the cursor
+ * moves on. A listing counts as unchanged only as a whole (every stored page confirmed); a PR only
+ * with all its files.
+ *
  * <p>Different lanes of one repository may run at once on different workers. A transaction that
  * changes inventory rows and recounts locks the repository's sync-state row first; fetch page
  * transactions touch inventory rows only. That one lock order keeps concurrent lanes from
