@@ -49,6 +49,13 @@ class BomTest {
     assertThat(child(bom, "version")).isEqualTo(child(root, "version"));
     assertThat(child(bom, "groupId")).isEqualTo(child(root, "groupId"));
     assertThat(child(bom, "parent")).as("no parent: nothing inherited leaks to importers").isNull();
+    // Maven Central's required metadata: the parent's enforcer checks every other module; the BOM
+    // inherits nothing, so it carries the same itself.
+    for (String field : List.of("url", "licenses", "developers", "scm")) {
+      assertThat(child(bom, field)).as(field).isNotBlank().isEqualTo(child(root, field));
+    }
+    assertThat(child(bom, "name")).isNotBlank();
+    assertThat(child(bom, "description")).isNotBlank();
 
     List<String> published = new ArrayList<>();
     NodeList modules = root.getElementsByTagName("module");
