@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.github.GitHubException;
+import dev.changesync.engine.github.KnownETags;
 import dev.changesync.engine.repo.RepoName;
 import dev.changesync.lease.Cancellation;
 import dev.changesync.lease.LeaseLostException;
@@ -167,14 +168,18 @@ final class BackfillLane {
   }
 
   /**
-   * Rebuilds the PR of {@code row} and moves the cursor past it; true when GitHub confirmed the
-   * stored snapshot, so that nothing but the cursor moved (the row keeps its freshness).
+   * Rebuilds the PR of {@code row} and moves the cursor past it. Returns whether the stored
+   * snapshot was confirmed unchanged — never, as the request is unconditional (see below); kept so
+   * that the pass summary stays one shape with refresh's.
    */
   private boolean rebuild(Pass pass, RepoName name, Inventory.WalkRow row) {
     long id = pass.repositoryId();
     pass.checkpoint();
+    // Unconditional: a row is walked because it is not current, and a 304 would leave it so (the
+    // confirmed snapshot is not what the row's freshness was judged against), walked again by
+    // every pass. The ETags of the rebuilt PR are stored with its snapshot, for refresh and fetch.
     PulledPr pulled =
-        PulledPr.fetch(github, mergeBases, pass, name, row.number(), etags.known(id));
+        PulledPr.fetch(github, mergeBases, pass, name, row.number(), KnownETags.NONE);
     pass.checkpoint();
     pass.write(
         h -> {

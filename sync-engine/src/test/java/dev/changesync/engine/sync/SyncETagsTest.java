@@ -172,6 +172,33 @@ class SyncETagsTest {
   }
 
   @Test
+  void backfillRebuildsARowThatIsNotCurrentEvenWhenGitHubWouldConfirmItsStoredETag() {
+    assertThat(etagOfPull(3)).isNotNull();
+    // As the listing leaves a row whose base moved: stale, and counted so.
+    fx.jdbi.useHandle(
+        h -> {
+          h.execute(
+              "update open_pr set freshness = 'stale_base_moved'"
+                  + " where repository_id = ? and number = 3",
+              id);
+          h.execute(
+              "update repository_sync_state set open_pr_current = open_pr_current - 1,"
+                  + " open_pr_stale = open_pr_stale + 1 where repository_id = ?",
+              id);
+        });
+    fx.clock.advance(SyncFixture.SETTINGS.backfillInterval());
+
+    List<PassResult> passes = fx.drain(newProcessWorker("restarted", FakeGitHub.DEFAULT_TOKEN));
+
+    assertThat(passes).extracting(PassResult::kind).contains(WorkKind.BACKFILL);
+    assertThat(passes).allMatch(PassResult::succeeded);
+    assertThat(row(3)).containsEntry("freshness", "current");
+    assertThat(fx.state(id)).containsEntry("open_pr_current", 231).containsEntry("open_pr_stale", 0);
+    assertThat(fx.requestsPerPull(RequestKind.PULL)).containsEntry(3, 1);
+    assertThat(fx.fake.requests(RequestKind.PULL, 304)).isZero();
+  }
+
+  @Test
   void anotherCredentialDoesNotUseTheETagsOfTheFirst() {
     fx.fake.addToken(OTHER_TOKEN);
     int firstsETags = storedETags("%");
