@@ -96,6 +96,30 @@ public final class StatusService {
         () -> jdbi.withHandle(h -> repositoryStatus(h, name)).orElseThrow(() -> notTracked(name)));
   }
 
+  /**
+   * PostgreSQL's plan for the very statement {@link #repositoryStatus} runs for {@code name}:
+   * {@code EXPLAIN (options)} of it, one row per line (the JSON document for {@code FORMAT JSON}).
+   * For diagnostics and plan tests.
+   *
+   * @param options EXPLAIN's options, e.g. {@code FORMAT JSON}: words, spaces and commas only
+   * @throws IllegalArgumentException when {@code options} holds anything else
+   */
+  public String explainRepositoryStatus(RepoName name, String options) {
+    requireNonNull(name, "name");
+    if (!options.matches("[A-Za-z_ ,]+")) {
+      throw new IllegalArgumentException("EXPLAIN options must be words and commas: " + options);
+    }
+    return jdbi.withHandle(
+        h ->
+            String.join(
+                "\n",
+                time.bind(h.createQuery("explain (" + options + ") " + REPOSITORY_STATUS))
+                    .bind("owner", name.owner())
+                    .bind("name", name.name())
+                    .mapTo(String.class)
+                    .list()));
+  }
+
   Optional<RepositoryStatus> repositoryStatus(Handle h, RepoName name) {
     return time.bind(h.createQuery(REPOSITORY_STATUS))
         .bind("owner", name.owner())

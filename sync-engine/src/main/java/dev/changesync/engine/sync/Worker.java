@@ -15,7 +15,6 @@ import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.repo.Lanes;
 import dev.changesync.engine.repo.WorkSignal;
 import dev.changesync.lease.Cancellation;
-import dev.changesync.lease.ClaimResult;
 import dev.changesync.lease.Completion;
 import dev.changesync.lease.Lease;
 import dev.changesync.lease.LeaseRunner;
@@ -110,8 +109,7 @@ public final class Worker implements AutoCloseable {
   private final WorkerRegistry registry;
   private final LeaseThreads leaseThreads;
   private final LeaseRunner<Handle> runner;
-  private final WorkPicker picker;
-  private final PickOrder pickOrder = new PickOrder();
+  private final WorkPicking picking;
   private final SyncState state;
   private final FetchLane fetch;
   private final RefreshLane refresh;
@@ -147,7 +145,7 @@ public final class Worker implements AutoCloseable {
             : new WorkerRegistry(store.jdbi(), b.clock);
     this.leaseThreads = LeaseThreads.create();
     this.runner = leaseThreads.runner(store);
-    this.picker = new WorkPicker(settings);
+    this.picking = new WorkPicking(store, settings);
     this.state = new SyncState(time);
     Inventory inventory = new Inventory(time);
     SnapshotWriter snapshots = new SnapshotWriter(time);
@@ -317,24 +315,9 @@ public final class Worker implements AutoCloseable {
    * empty when there was nothing claimable (or the worker is stopping).
    */
   public Optional<PassResult> runOnce() {
-    for (WorkKind kind : pickOrder.next()) {
-      if (stopping) {
-        return Optional.empty();
-      }
-      boolean dirtyFirst = kind == WorkKind.REQUESTED_FETCH && pickOrder.dirtyFirst();
-      long trustStart = runner.trustStart();
-      Optional<ClaimResult.Granted> granted =
-          store.claimNext(
-              kind.lane().leaseLane(),
-              owner,
-              settings.leasePolicy(),
-              picker.candidates(kind, dirtyFirst));
-      if (granted.isPresent()) {
-        pickOrder.granted(kind);
-        return Optional.of(run(kind, granted.get().lease(), trustStart));
-      }
-    }
-    return Optional.empty();
+    return picking
+        .next(owner, runner::trustStart, () -> stopping)
+        .map(pick -> run(pick.kind(), pick.lease(), pick.trustStart()));
   }
 
   private PassResult run(WorkKind kind, Lease lease, long trustStart) {
