@@ -60,6 +60,14 @@ class ScalePlanTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /**
+   * The text plans written to {@code target/}: {@code EXPLAIN (ANALYZE, BUFFERS)} with {@code
+   * -Dchangesync.scale.analyze=true} (as in docs/benchmarks.md; slow: each runs its statement),
+   * else plain {@code EXPLAIN}. The assertions read the JSON plans either way.
+   */
+  private static final String TEXT_PLAN =
+      Boolean.getBoolean("changesync.scale.analyze") ? "ANALYZE, BUFFERS" : "COSTS";
+
   @ParameterizedTest(name = "analyzed: {0}")
   @ValueSource(booleans = {true, false})
   void everyPickAndStatusStatementIsIndexDriven(boolean analyzed) throws Exception {
@@ -96,7 +104,7 @@ class ScalePlanTest {
         textPlans.put(
             name,
             store.explainClaimNext(
-                lane, owner, settings.leasePolicy(), candidates, "ANALYZE, BUFFERS"));
+                lane, owner, settings.leasePolicy(), candidates, TEXT_PLAN));
       }
     }
     // An idle repository and a busy one (dirty, hints, stale PRs, leases held).
@@ -104,7 +112,7 @@ class ScalePlanTest {
         RepoName.of("org" + (1082 % 997), "repo1082"))) {
       String name = "repository status " + repo;
       jsonPlans.put(name, status.explainRepositoryStatus(repo, "FORMAT JSON"));
-      textPlans.put(name, status.explainRepositoryStatus(repo, "ANALYZE, BUFFERS"));
+      textPlans.put(name, status.explainRepositoryStatus(repo, TEXT_PLAN));
     }
     long claimed = count(jdbi, "select count(*) from lease where owner_id like 'plan:%'");
     assertThat(claimed)
