@@ -49,15 +49,6 @@ class ScalePlanTest {
   static final Set<String> BIG_TABLES =
       Set.of("repository", "repository_sync_state", "lease", "open_pr", "refresh_hint");
 
-  /**
-   * Statements known not to be index-driven at this size yet, kept out of the assertion (their
-   * plans are still written and printed): the backfill candidates filter every repository with
-   * backfill on ({@code repository_sync_state} read whole, {@code open_pr}'s stale rows hashed) and
-   * join the whole backfill lane of {@code lease} — about 800 ms per poll at 100,000 repositories
-   * (docs/benchmarks.md, "Work picking at 100,000 repositories"). Remove the entry with the fix.
-   */
-  static final Set<String> KNOWN_NOT_INDEX_DRIVEN = Set.of("claim-next BACKFILL");
-
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
@@ -130,12 +121,12 @@ class ScalePlanTest {
     Map<String, List<String>> seqScans = new LinkedHashMap<>();
     for (Map.Entry<String, String> plan : jsonPlans.entrySet()) {
       List<String> found = seqScans(plan.getValue());
-      if (!found.isEmpty() && !KNOWN_NOT_INDEX_DRIVEN.contains(plan.getKey())) {
+      if (!found.isEmpty()) {
         seqScans.put(plan.getKey(), found);
       }
     }
     assertThat(seqScans).as("sequential scans of big tables, by statement").isEmpty();
-    assertThat(jsonPlans.keySet()).containsAll(KNOWN_NOT_INDEX_DRIVEN).hasSize(7);
+    assertThat(jsonPlans.keySet()).hasSize(7);
   }
 
   private static long count(Jdbi jdbi, String sql) {

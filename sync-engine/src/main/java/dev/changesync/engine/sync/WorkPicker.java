@@ -106,11 +106,32 @@ final class WorkPicker {
       """
           .formatted(RESOURCE, RefreshLane.HINT_DUE, notBackedOff("refresh"));
 
+  /**
+   * Backfill: repositories with inventory rows that are not current. The work grows with those
+   * repositories, not with all tracked ones: a loose index scan of {@code open_pr_backfill_walk}
+   * (partial: rows not current, leading with {@code repository_id}) steps from one such repository
+   * to the next; each candidate's conditions are then probes by primary key or that index. Failed
+   * rows count again only after the failed-retry interval. A walk whose cursor is set while no row
+   * is left to walk is not picked just to clear the cursor: the next walk that finds rows does.
+   */
   private static final String BACKFILL =
       """
+      with recursive unfinished (repository_id) as (
+        (select p.repository_id from open_pr p
+          where p.freshness is distinct from 'current'
+          order by p.repository_id limit 1)
+        union all
+        select (select p.repository_id from open_pr p
+                 where p.freshness is distinct from 'current'
+                   and p.repository_id > unfinished.repository_id
+                 order by p.repository_id limit 1)
+          from unfinished
+         where unfinished.repository_id is not null
+      )
       select %1$s, s.backfill_priority as priority, s.last_backfill_started_at as started,
              s.repository_id
-        from repository_sync_state s
+        from unfinished
+        join repository_sync_state s on s.repository_id = unfinished.repository_id
        where s.backfill_mode <> 'off' and %2$s
          and (s.last_backfill_finished_at is null or s.last_backfill_finished_at <= %3$s)
          and (s.open_pr_cursor_number is not null
