@@ -68,6 +68,9 @@ final class HttpApi {
 
   static final String API = "/v1/changes";
 
+  /** What a 503 for a busy or unreachable database tells callers to wait. */
+  static final Duration UNAVAILABLE_RETRY_AFTER = Duration.ofSeconds(1);
+
   /** Largest JSON body accepted on the admin routes. */
   static final int MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
@@ -171,7 +174,9 @@ final class HttpApi {
           if (e instanceof UnavailableException) {
             // The cause names the database's host and port: for the log, not for callers.
             log.warn("{} {}: {}", ctx.method().name(), route(ctx), e.getMessage());
-            error(ctx, e.httpStatus(), "database unavailable");
+            ctx.header("Retry-After", Long.toString(UNAVAILABLE_RETRY_AFTER.toSeconds()));
+            boolean busy = e.getMessage() != null && e.getMessage().startsWith("database busy");
+            error(ctx, e.httpStatus(), busy ? "database busy: try again" : "database unavailable");
             return;
           }
           error(ctx, e.httpStatus(), e.getMessage());

@@ -82,6 +82,9 @@ public final class ChangesyncConfig {
   static final int MAX_WORKER_THREADS = 256;
   static final int MAX_WORKER_NAME_LENGTH = 200;
 
+  /** Smallest service pool accepted: schema migrations on start hold two connections at once. */
+  static final int MIN_DATABASE_POOL_SIZE = 2;
+
   /** Largest service pool accepted: far above any PostgreSQL's useful connection count. */
   static final int MAX_DATABASE_POOL_SIZE = 1000;
 
@@ -322,7 +325,11 @@ public final class ChangesyncConfig {
       databasePoolSize =
           text(Setting.DATABASE_POOL_SIZE)
               .map(
-                  v -> integer(Setting.DATABASE_POOL_SIZE, v, 1, MAX_DATABASE_POOL_SIZE))
+                  v -> integer(
+                          Setting.DATABASE_POOL_SIZE,
+                          v,
+                          MIN_DATABASE_POOL_SIZE,
+                          MAX_DATABASE_POOL_SIZE))
               .orElseGet(() -> defaultDatabasePoolSize(role, workerThreads));
       githubApiUrl =
           required(
@@ -833,7 +840,8 @@ public final class ChangesyncConfig {
 
   /**
    * {@code CHANGESYNC_DATABASE_POOL_SIZE}: connections of the service pool — HTTP requests,
-   * webhook intake, readiness checks, CLI commands (1–{@value #MAX_DATABASE_POOL_SIZE}); default
+   * webhook intake, readiness checks, CLI commands ({@value #MIN_DATABASE_POOL_SIZE}–{@value
+   * #MAX_DATABASE_POOL_SIZE}); default
    * {@link #defaultDatabasePoolSize}.
    */
   public int databasePoolSize() {

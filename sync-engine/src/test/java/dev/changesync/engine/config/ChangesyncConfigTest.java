@@ -246,14 +246,18 @@ class ChangesyncConfigTest {
   void aBadServicePoolSizeIsOneLineNamingTheVariable() {
     assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "0")).problems())
         .containsExactly(
-            "CHANGESYNC_DATABASE_POOL_SIZE: 0 is out of range (between 1 and 1000)");
+            "CHANGESYNC_DATABASE_POOL_SIZE: 0 is out of range (between 2 and 1000)");
     assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "-3")).problems())
         .containsExactly(
-            "CHANGESYNC_DATABASE_POOL_SIZE: -3 is out of range (between 1 and 1000)");
+            "CHANGESYNC_DATABASE_POOL_SIZE: -3 is out of range (between 2 and 1000)");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "1")).problems())
+        .as("migrations on start hold two connections")
+        .containsExactly(
+            "CHANGESYNC_DATABASE_POOL_SIZE: 1 is out of range (between 2 and 1000)");
     assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "many")).getMessage())
         .isEqualTo("CHANGESYNC_DATABASE_POOL_SIZE: 'many' is not a whole number");
     assertThat(failure(Map.of(), "--database-pool-size", "1001").problems())
-        .containsExactly("--database-pool-size: 1001 is out of range (between 1 and 1000)");
+        .containsExactly("--database-pool-size: 1001 is out of range (between 2 and 1000)");
   }
 
   @Test
