@@ -62,6 +62,12 @@ public final class ChangesyncServer implements AutoCloseable {
   /** Exit status when the server could not start (database unreachable, port taken, ...). */
   public static final int EXIT_START_FAILED = 1;
 
+  /**
+   * Longest time a request waits for a connection of the service pool: past it, a 503 with {@code
+   * Retry-After} instead of a request that hangs behind an exhausted pool.
+   */
+  public static final Duration SERVICE_POOL_WAIT = Duration.ofSeconds(2);
+
   /** Longest time requests in flight may take to finish once the server stops. */
   public static final Duration HTTP_DRAIN = Duration.ofSeconds(5);
 
@@ -101,6 +107,7 @@ public final class ChangesyncServer implements AutoCloseable {
       changesync =
           Changesync.fromConfig(config)
               .migrateOnStart(config.migrate())
+              .connectionTimeout(SERVICE_POOL_WAIT)
               .leaseListener(LeaseListeners.of(new LeaseEventLog(), metrics.leaseListener()))
               .syncListener(metrics.syncListener())
               .githubListener(metrics.gitHubListener())

@@ -68,6 +68,9 @@ final class HttpApi {
 
   static final String API = "/v1/changes";
 
+  /** What a 503 for a busy or unreachable database tells callers to wait. */
+  static final Duration UNAVAILABLE_RETRY_AFTER = Duration.ofSeconds(1);
+
   /** Largest JSON body accepted on the admin routes. */
   static final int MAX_ADMIN_BODY_BYTES = 64 * 1024;
 
@@ -171,7 +174,9 @@ final class HttpApi {
           if (e instanceof UnavailableException) {
             // The cause names the database's host and port: for the log, not for callers.
             log.warn("{} {}: {}", ctx.method().name(), route(ctx), e.getMessage());
-            error(ctx, e.httpStatus(), "database unavailable");
+            ctx.header("Retry-After", Long.toString(UNAVAILABLE_RETRY_AFTER.toSeconds()));
+            boolean busy = e.getMessage() != null && e.getMessage().startsWith("database busy");
+            error(ctx, e.httpStatus(), busy ? "database busy: try again" : "database unavailable");
             return;
           }
           error(ctx, e.httpStatus(), e.getMessage());
@@ -429,10 +434,44 @@ final class HttpApi {
     } catch (IOException e) {
       throw new UncheckedIOException("reading the request body failed", e);
     }
-    WebhookResult result =
-        intake.receive(
-            headers, declared >= 0 ? OptionalLong.of(declared) : OptionalLong.empty(), body);
+    WebhookResult result;
+    try {
+      result =
+          intake.receive(
+              headers, declared >= 0 ? OptionalLong.of(declared) : OptionalLong.empty(), body);
+    } catch (PayloadTooLargeException e) {
+      discardBody(ctx, body, declared);
+      throw e;
+    }
     ctx.status(result.outcome() == WebhookResult.Outcome.ACCEPTED ? 202 : 200).json(result);
+  }
+
+  /** Most bytes of an oversized webhook body read and dropped so that its sender gets the 413. */
+  static final long MAX_DISCARDED_BODY_BYTES = 64L * 1024 * 1024;
+
+  /**
+   * Reads and drops what is left of an oversized body (at most {@value #MAX_DISCARDED_BODY_BYTES}
+   * bytes in all, never more than one small buffer in memory), so that a client that writes its
+   * whole body before reading still reads the 413: closing with unread bytes resets the connection,
+   * and the reset discards the answer on the client's side. A body declared larger than that, or
+   * one whose sender waits for {@code 100 Continue}, is not read: the connection is closed after
+   * the answer.
+   */
+  private static void discardBody(Context ctx, InputStream body, long declared) {
+    String expect = ctx.header("Expect");
+    if (declared > MAX_DISCARDED_BODY_BYTES
+        || (expect != null && expect.toLowerCase(Locale.ROOT).contains("100-continue"))) {
+      return;
+    }
+    byte[] buffer = new byte[64 * 1024];
+    long left = MAX_DISCARDED_BODY_BYTES;
+    try {
+      for (int n; left > 0 && (n = body.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0; ) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // The client went away or stalled past the idle timeout: nobody is left to read the 413.
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

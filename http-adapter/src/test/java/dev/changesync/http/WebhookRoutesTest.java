@@ -271,6 +271,36 @@ class WebhookRoutesTest {
   }
 
   @Test
+  void aClientThatWritesAWhole26MbBodyBeforeReadingStillReadsThe413() throws Exception {
+    int length = 26 * 1024 * 1024;
+    String head =
+        "POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "X-GitHub-Event: pull_request\r\nX-GitHub-Delivery: big-raw\r\n"
+            + "X-Hub-Signature-256: sha256="
+            + "0".repeat(64)
+            + "\r\nContent-Length: "
+            + length
+            + "\r\n\r\n";
+    try (java.net.Socket socket =
+        new java.net.Socket(server.baseUri().getHost(), server.baseUri().getPort())) {
+      socket.setSoTimeout(30_000);
+      java.io.OutputStream out = socket.getOutputStream();
+      out.write(head.getBytes(StandardCharsets.ISO_8859_1));
+      byte[] chunk = new byte[64 * 1024];
+      java.util.Arrays.fill(chunk, (byte) ' ');
+      for (int sent = 0; sent < length; sent += chunk.length) {
+        out.write(chunk, 0, Math.min(chunk.length, length - sent));
+      }
+      out.flush();
+      java.io.BufferedReader in =
+          new java.io.BufferedReader(
+              new java.io.InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+      assertThat(in.readLine()).startsWith("HTTP/1.1 413");
+    }
+    assertNothingWritten();
+  }
+
+  @Test
   void aChunkedBodyOver25MbIs413Too() {
     byte[] body = new byte[(int) WebhookIntake.MAX_BODY_BYTES + 1];
     java.util.Arrays.fill(body, (byte) ' ');

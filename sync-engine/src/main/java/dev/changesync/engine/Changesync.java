@@ -138,6 +138,7 @@ public final class Changesync implements AutoCloseable {
   private final boolean liveness;
   private final boolean synchronousRelease;
   private final Duration connectionTimeout;
+  private final int servicePoolSize;
   private final boolean runWorkers;
   private final boolean migrateOnStart;
   private final InstantSource clock; // null: database time
@@ -168,6 +169,7 @@ public final class Changesync implements AutoCloseable {
     this.liveness = b.liveness;
     this.synchronousRelease = b.synchronousRelease;
     this.connectionTimeout = b.connectionTimeout;
+    this.servicePoolSize = b.servicePoolSize;
     this.runWorkers = b.runWorkers;
     this.migrateOnStart = b.migrateOnStart;
     this.clock = b.clock;
@@ -214,7 +216,8 @@ public final class Changesync implements AutoCloseable {
             .workerName(config.workerName())
             .syncSettings(config.syncSettings())
             .liveness(config.liveness())
-            .synchronousRelease(config.synchronousRelease());
+            .synchronousRelease(config.synchronousRelease())
+            .servicePoolSize(config.databasePoolSize());
     b.webhookSecret = config.webhookSecret();
     b.github(config.githubSettings());
     b.config = config;
@@ -235,6 +238,7 @@ public final class Changesync implements AutoCloseable {
     private boolean liveness = true;
     private boolean synchronousRelease;
     private Duration connectionTimeout = OwnedPools.CONNECTION_TIMEOUT;
+    private int servicePoolSize = OwnedPools.SERVICE_CONNECTIONS;
     private boolean runWorkers = true;
     private boolean migrateOnStart = true;
     private InstantSource clock;
@@ -368,6 +372,21 @@ public final class Changesync implements AutoCloseable {
         throw new IllegalArgumentException("connectionTimeout must be positive: " + timeout);
       }
       this.connectionTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * Connections of the services' pool — HTTP requests, CLI commands, webhook intake, readiness
+     * checks (default {@value OwnedPools#SERVICE_CONNECTIONS}; from a configuration, {@link
+     * ChangesyncConfig#databasePoolSize()}). Only for the pools changesync owns ({@link
+     * #jdbcUrl}, the embedded database).
+     */
+    public Builder servicePoolSize(int connections) {
+      if (connections < 1) {
+        throw new IllegalArgumentException(
+            "servicePoolSize must be at least 1: " + connections);
+      }
+      this.servicePoolSize = connections;
       return this;
     }
 
@@ -552,7 +571,12 @@ public final class Changesync implements AutoCloseable {
     if (dataSource == null) {
       pools =
           OwnedPools.open(
-              url, user, password, runWorkers ? syncSettings : null, connectionTimeout);
+              url,
+              user,
+              password,
+              runWorkers ? syncSettings : null,
+              servicePoolSize,
+              connectionTimeout);
       opened.push(new Part("the connection pools", pools));
       dataSource = pools.services();
       workerDataSource = pools.workers();

@@ -14,7 +14,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * user, so that none of them can starve another:
  *
  * <ul>
- *   <li>{@code changesync-service}: {@value #SERVICE_CONNECTIONS} connections for the services —
+ *   <li>{@code changesync-service}: the given number of connections (by default {@value
+ *       #SERVICE_CONNECTIONS}; {@code CHANGESYNC_DATABASE_POOL_SIZE}) for the services —
  *       HTTP requests, CLI commands, webhook intake, readiness checks. A burst of status requests
  *       queues here, never in front of a worker's claim or heartbeat.
  *   <li>{@code changesync-worker} (workers only): one connection per worker thread and {@value
@@ -35,7 +36,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  */
 final class OwnedPools implements AutoCloseable {
 
-  /** Connections of the service pool. */
+  /** Connections of the service pool when no size is given. */
   static final int SERVICE_CONNECTIONS = 4;
 
   /** Connections of the worker pool beside one per worker thread: maintenance and recovery. */
@@ -66,14 +67,19 @@ final class OwnedPools implements AutoCloseable {
       String user,
       String password,
       SyncSettings workerSettings,
+      int serviceConnections,
       Duration serviceConnectionTimeout) {
+    if (serviceConnections < 1) {
+      throw new IllegalArgumentException(
+          "the service pool needs at least one connection: " + serviceConnections);
+    }
     this.jdbcUrl = jdbcUrl;
     this.user = user;
     this.password = password;
     this.services =
         pool(
             "changesync-service",
-            SERVICE_CONNECTIONS,
+            serviceConnections,
             serviceConnectionTimeout.compareTo(LEAST_CONNECTION_TIMEOUT) < 0
                 ? LEAST_CONNECTION_TIMEOUT
                 : serviceConnectionTimeout);
@@ -106,20 +112,24 @@ final class OwnedPools implements AutoCloseable {
    */
   static OwnedPools open(
       String jdbcUrl, String user, String password, SyncSettings workerSettings) {
-    return open(jdbcUrl, user, password, workerSettings, CONNECTION_TIMEOUT);
+    return open(
+        jdbcUrl, user, password, workerSettings, SERVICE_CONNECTIONS, CONNECTION_TIMEOUT);
   }
 
   /**
-   * As {@link #open(String, String, String, SyncSettings)}, the service pool waiting at most
-   * {@code serviceConnectionTimeout} (at least 250 ms) for a connection.
+   * As {@link #open(String, String, String, SyncSettings)}, the service pool of {@code
+   * serviceConnections} connections waiting at most {@code serviceConnectionTimeout} (at least
+   * 250 ms) for one.
    */
   static OwnedPools open(
       String jdbcUrl,
       String user,
       String password,
       SyncSettings workerSettings,
+      int serviceConnections,
       Duration serviceConnectionTimeout) {
-    return new OwnedPools(jdbcUrl, user, password, workerSettings, serviceConnectionTimeout);
+    return new OwnedPools(
+        jdbcUrl, user, password, workerSettings, serviceConnections, serviceConnectionTimeout);
   }
 
   DataSource services() {

@@ -19,6 +19,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import com.zaxxer.hikari.HikariDataSource;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -64,6 +65,18 @@ class OwnedPoolsTest {
     try (OwnedPools pools = OwnedPools.open(db.jdbcUrl(), null, null, null)) {
       assertThat(pools.heartbeats()).isEmpty();
       assertThat(pools.workers()).isSameAs(pools.services());
+    }
+  }
+
+  @Test
+  void theServicePoolHasTheGivenSize() {
+    try (OwnedPools pools =
+        OwnedPools.open(db.jdbcUrl(), null, null, null, 7, OwnedPools.CONNECTION_TIMEOUT)) {
+      assertThat(((HikariDataSource) pools.services()).getMaximumPoolSize()).isEqualTo(7);
+    }
+    try (OwnedPools pools = OwnedPools.open(db.jdbcUrl(), null, null, SETTINGS)) {
+      assertThat(((HikariDataSource) pools.services()).getMaximumPoolSize())
+          .isEqualTo(OwnedPools.SERVICE_CONNECTIONS);
     }
   }
 

@@ -82,6 +82,12 @@ public final class ChangesyncConfig {
   static final int MAX_WORKER_THREADS = 256;
   static final int MAX_WORKER_NAME_LENGTH = 200;
 
+  /** Smallest service pool accepted: schema migrations on start hold two connections at once. */
+  static final int MIN_DATABASE_POOL_SIZE = 2;
+
+  /** Largest service pool accepted: far above any PostgreSQL's useful connection count. */
+  static final int MAX_DATABASE_POOL_SIZE = 1000;
+
   /** Shortest admin or read token accepted. */
   public static final int MIN_TOKEN_LENGTH = 16;
 
@@ -92,6 +98,7 @@ public final class ChangesyncConfig {
   private final Optional<String> databaseUrl;
   private final Optional<String> databaseUser;
   private final Optional<Secret> databasePassword;
+  private final int databasePoolSize;
   private final Path dataDir;
   private final String httpHost;
   private final int httpPort;
@@ -125,6 +132,7 @@ public final class ChangesyncConfig {
     this.databaseUrl = p.databaseUrl;
     this.databaseUser = p.databaseUser;
     this.databasePassword = p.databasePassword;
+    this.databasePoolSize = p.databasePoolSize;
     this.dataDir = p.dataDir;
     this.httpHost = p.httpHost;
     this.httpPort = p.httpPort;
@@ -216,6 +224,7 @@ public final class ChangesyncConfig {
     Optional<String> databaseUrl;
     Optional<String> databaseUser;
     Optional<Secret> databasePassword;
+    int databasePoolSize;
     Path dataDir;
     Map<String, String> env = Map.of();
     String httpHost;
@@ -313,6 +322,15 @@ public final class ChangesyncConfig {
               Setting.WORKER_THREADS,
               v -> integer(Setting.WORKER_THREADS, v, 1, MAX_WORKER_THREADS),
               1);
+      databasePoolSize =
+          text(Setting.DATABASE_POOL_SIZE)
+              .map(
+                  v -> integer(
+                          Setting.DATABASE_POOL_SIZE,
+                          v,
+                          MIN_DATABASE_POOL_SIZE,
+                          MAX_DATABASE_POOL_SIZE))
+              .orElseGet(() -> defaultDatabasePoolSize(role, workerThreads));
       githubApiUrl =
           required(
               Setting.GITHUB_API_URL,
@@ -820,6 +838,32 @@ public final class ChangesyncConfig {
     return databaseUser;
   }
 
+  /**
+   * {@code CHANGESYNC_DATABASE_POOL_SIZE}: connections of the service pool — HTTP requests,
+   * webhook intake, readiness checks, CLI commands ({@value #MIN_DATABASE_POOL_SIZE}–{@value
+   * #MAX_DATABASE_POOL_SIZE}); default
+   * {@link #defaultDatabasePoolSize}.
+   */
+  public int databasePoolSize() {
+    return databasePoolSize;
+  }
+
+  /**
+   * The service pool's size when none is configured. Status reads are short key lookups, whose
+   * throughput stops growing once the connections outnumber the database's cores about twice, so:
+   * a process of role {@code http} serves nothing else and gets 10 (HikariCP's own default); one
+   * of role {@code all} gives the status path as many connections as its worker pool has (worker
+   * threads + 2), at least 4 and at most 10, so that the API and the workers share the database
+   * evenly; a {@code worker} process only checks readiness and prunes deliveries: 2.
+   */
+  public static int defaultDatabasePoolSize(Role role, int workerThreads) {
+    return switch (role) {
+      case HTTP -> 10;
+      case WORKER -> 2;
+      case ALL -> Math.max(4, Math.min(10, workerThreads + 2));
+    };
+  }
+
   /** {@code CHANGESYNC_DATABASE_PASSWORD}: when not given in the URL. */
   public Optional<Secret> databasePassword() {
     return databasePassword;
@@ -1052,6 +1096,7 @@ public final class ChangesyncConfig {
     out.add("databaseUrl=" + databaseUrl.map(ChangesyncConfig::redactUrl).orElse("unset"));
     out.add("databaseUser=" + databaseUser.orElse("unset"));
     out.add("databasePassword=" + masked(databasePassword));
+    out.add("databasePoolSize=" + databasePoolSize);
     out.add("dataDir=" + dataDir);
     out.add("httpHost=" + httpHost);
     out.add("httpPort=" + httpPort);

@@ -14,6 +14,11 @@ public enum Setting {
   DATABASE_PASSWORD(null, true, "database password, when not in the URL"),
   DATABASE_PASSWORD_FILE(
       null, false, "file holding the database password (instead of the variable)"),
+  DATABASE_POOL_SIZE(
+      null,
+      false,
+      "connections of the service pool (HTTP requests, webhooks, readiness); default http 10,"
+          + " all max(4, min(10, worker threads + 2)), worker 2"),
   DATA_DIR(
       null,
       false,

@@ -17,11 +17,32 @@ final class Database {
     try {
       return work.get();
     } catch (JdbiException e) {
+      if (isPoolExhausted(e)) {
+        throw new UnavailableException(
+            "database busy: no connection of the pool was free in time", e);
+      }
       if (isUnavailable(e)) {
         throw new UnavailableException("database unavailable: " + rootMessage(e), e);
       }
       throw e;
     }
+  }
+
+  /**
+   * True when the pool had no free connection within its timeout while the database itself was
+   * fine: HikariCP then throws a {@link SQLTransientConnectionException} without a cause (with one,
+   * the cause is why new connections failed, and the database is unavailable).
+   */
+  static boolean isPoolExhausted(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLTransientConnectionException && t.getCause() == null) {
+        return true;
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return false;
   }
 
   static boolean isUnavailable(Throwable e) {

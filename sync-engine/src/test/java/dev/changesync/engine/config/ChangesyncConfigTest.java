@@ -226,6 +226,41 @@ class ChangesyncConfigTest {
   }
 
   @Test
+  void theServicePoolSizeIsDerivedFromTheRoleAndWorkerThreadsUnlessGiven() {
+    assertThat(parse(Map.of()).databasePoolSize()).as("all, 2 threads: today's 4").isEqualTo(4);
+    assertThat(parse(Map.of("CHANGESYNC_WORKER_THREADS", "6")).databasePoolSize()).isEqualTo(8);
+    assertThat(parse(Map.of("CHANGESYNC_WORKER_THREADS", "64")).databasePoolSize())
+        .isEqualTo(10);
+    assertThat(parse(Map.of("CHANGESYNC_ROLE", "http")).databasePoolSize()).isEqualTo(10);
+    assertThat(parse(Map.of("CHANGESYNC_ROLE", "worker")).databasePoolSize()).isEqualTo(2);
+    assertThat(
+            parse(Map.of("CHANGESYNC_ROLE", "http", "CHANGESYNC_DATABASE_POOL_SIZE", "32"))
+                .databasePoolSize())
+        .isEqualTo(32);
+    assertThat(parse(Map.of(), "--database-pool-size", "3").databasePoolSize()).isEqualTo(3);
+    assertThat(parse(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "7")).toString())
+        .contains("databasePoolSize=7");
+  }
+
+  @Test
+  void aBadServicePoolSizeIsOneLineNamingTheVariable() {
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "0")).problems())
+        .containsExactly(
+            "CHANGESYNC_DATABASE_POOL_SIZE: 0 is out of range (between 2 and 1000)");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "-3")).problems())
+        .containsExactly(
+            "CHANGESYNC_DATABASE_POOL_SIZE: -3 is out of range (between 2 and 1000)");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "1")).problems())
+        .as("migrations on start hold two connections")
+        .containsExactly(
+            "CHANGESYNC_DATABASE_POOL_SIZE: 1 is out of range (between 2 and 1000)");
+    assertThat(failure(Map.of("CHANGESYNC_DATABASE_POOL_SIZE", "many")).getMessage())
+        .isEqualTo("CHANGESYNC_DATABASE_POOL_SIZE: 'many' is not a whole number");
+    assertThat(failure(Map.of(), "--database-pool-size", "1001").problems())
+        .containsExactly("--database-pool-size: 1001 is out of range (between 2 and 1000)");
+  }
+
+  @Test
   void portMustBeInRangeAndZeroMeansAnyFreePort() {
     assertThat(failure(Map.of("CHANGESYNC_HTTP_PORT", "70000")).problems())
         .containsExactly("CHANGESYNC_HTTP_PORT: 70000 is out of range (between 0 and 65535)");
