@@ -116,6 +116,8 @@ public final class ChangesyncServer implements AutoCloseable {
       metrics.close();
       throw e;
     }
+    Changesync engine = changesync;
+    metrics.repositoryCounts(() -> engine.status().repositoryCounts());
     Access access =
         new Access(
             config.readToken(),

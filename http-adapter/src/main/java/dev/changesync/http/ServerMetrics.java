@@ -1,8 +1,10 @@
 package dev.changesync.http;
 
+import com.google.common.base.Suppliers;
 import dev.changesync.engine.github.GitHubListener;
 import dev.changesync.engine.github.RateLimit;
 import dev.changesync.engine.github.RequestKind;
+import dev.changesync.engine.service.RepositoryCounts;
 import dev.changesync.engine.sync.Lane;
 import dev.changesync.engine.sync.PassResult;
 import dev.changesync.engine.sync.SyncListener;
@@ -27,7 +29,11 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server's metrics, in Prometheus text format on {@code GET /metrics}. Fed by the engine's
@@ -81,6 +87,8 @@ final class ServerMetrics implements AutoCloseable {
     Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
     Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(30)
   };
+
+  private static final Logger log = LoggerFactory.getLogger(ServerMetrics.class);
 
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gcMetrics;
@@ -144,6 +152,39 @@ final class ServerMetrics implements AutoCloseable {
         .description("leases released by an operator")
         .tag("lane", lane)
         .register(registry);
+  }
+
+  /** How long one reading of the repository counts serves the scrapes that follow it. */
+  static final Duration REPOSITORY_COUNTS_FOR = Duration.ofSeconds(15);
+
+  /**
+   * {@code changesync_repositories{state="…"}}: tracked repositories by state, one series per
+   * state (never per repository), read through {@code counts} at most once per {@link
+   * #REPOSITORY_COUNTS_FOR} however often the scrapes come; NaN while it cannot be read (the
+   * database down, or the engine not started yet).
+   */
+  void repositoryCounts(Supplier<Map<String, Long>> counts) {
+    Supplier<Map<String, Long>> cached =
+        Suppliers.memoizeWithExpiration(
+            counts::get, REPOSITORY_COUNTS_FOR.toNanos(), TimeUnit.NANOSECONDS);
+    for (String state : RepositoryCounts.STATES) {
+      Gauge.builder(
+              "changesync.repositories",
+              cached,
+              c -> {
+                try {
+                  Long n = c.get().get(state);
+                  return n == null ? Double.NaN : n;
+                } catch (RuntimeException e) { // not cached: the next scrape reads again
+                  log.debug("repository counts could not be read", e);
+                  return Double.NaN;
+                }
+              })
+          .description("tracked repositories by state (states overlap; tracked counts all)")
+          .tag("state", state)
+          .strongReference(true) // the supplier has no other owner
+          .register(registry);
+    }
   }
 
   MeterRegistry registry() {

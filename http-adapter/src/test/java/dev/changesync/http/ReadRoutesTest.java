@@ -355,7 +355,7 @@ class ReadRoutesTest {
   }
 
   @Test
-  void metricsAreInPrometheusTextFormat() {
+  void metricsAreInPrometheusTextFormat() throws Exception {
     http.get(STATUS);
     http.get("/v1/changes/repos/acme/gadgets/status");
     http.get("/no/such/route");
@@ -392,6 +392,19 @@ class ReadRoutesTest {
                 + "status=\"404\"} [1-9]")
         .contains("jvm_memory_used_bytes");
     assertThat(text).doesNotContain("/no/such/route").doesNotContain("acme/gadgets");
+    // Repositories by state: one series per state, never one per repository.
+    long tracked;
+    try (var c = db.dataSource().getConnection();
+        var rs = c.createStatement().executeQuery("select count(*) from repository")) {
+      rs.next();
+      tracked = rs.getLong(1);
+    }
+    assertThat(tracked).isPositive();
+    assertThat(text)
+        .contains("changesync_repositories{state=\"tracked\"} " + tracked + ".0")
+        .containsPattern("changesync_repositories\\{state=\"converged\"} [0-9]")
+        .containsPattern("changesync_repositories\\{state=\"backing_off\"} [0-9]")
+        .doesNotContain("acme/widgets");
   }
 
   @Test

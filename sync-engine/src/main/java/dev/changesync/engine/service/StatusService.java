@@ -33,6 +33,11 @@ public final class StatusService {
     this.time = requireNonNull(time, "time");
   }
 
+  /** Tracked repositories counted by state ({@link RepositoryCounts#STATES}), read now. */
+  public Map<String, Long> repositoryCounts() {
+    return new RepositoryCounts(jdbi, time).read();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Repository status
   // ---------------------------------------------------------------------------------------------
