@@ -25,6 +25,8 @@ import java.util.Set;
  *     default is not to)
  * @param heldPerThread the heartbeat scenario's sizes: leases each thread holds and renews with
  *     one statement, one run per size
+ * @param claimBatch the claim-next scenario's leases claimed per statement by each thread, as a
+ *     poller claims for that many free worker threads
  */
 record BenchmarkOptions(
     String url,
@@ -34,7 +36,8 @@ record BenchmarkOptions(
     int keys,
     Set<Scenario> scenarios,
     boolean synchronousRelease,
-    List<Integer> heldPerThread) {
+    List<Integer> heldPerThread,
+    int claimBatch) {
 
   /** Environment variable naming the server when {@code --url} is not given. */
   static final String URL_VARIABLE = "CHANGESYNC_DATABASE_URL";
@@ -42,7 +45,7 @@ record BenchmarkOptions(
   private static final Set<String> FLAGS =
       Set.of(
           "--url", "--threads", "--seconds", "--warmup", "--keys", "--scenario", "--release-commit",
-          "--held");
+          "--held", "--claim-batch");
 
   static final String USAGE =
       """
@@ -66,6 +69,9 @@ record BenchmarkOptions(
                             (default async, as the store's default)
         --held N[,N...]     heartbeat: leases each thread holds and renews with one statement
                             (batched heartbeats), one run per size (default 1,100,1000)
+        --claim-batch N     claim-next: leases each thread claims with one statement (as a
+                            poller claims for N free worker threads), then releases one by one
+                            (default 1)
         --help              this text
       """;
 
@@ -108,6 +114,9 @@ record BenchmarkOptions(
     if (heldPerThread.isEmpty()) {
       throw new IllegalArgumentException("heldPerThread must not be empty");
     }
+    if (claimBatch < 1) {
+      throw new IllegalArgumentException("claimBatch must be at least 1, was " + claimBatch);
+    }
   }
 
   /** True when the arguments ask for the usage text. */
@@ -130,6 +139,7 @@ record BenchmarkOptions(
     Set<Scenario> scenarios = Scenario.OWN;
     boolean synchronousRelease = false;
     List<Integer> held = List.of(1, 100, 1_000);
+    int claimBatch = 1;
 
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -174,6 +184,7 @@ record BenchmarkOptions(
           }
           held = sizes;
         }
+        case "--claim-batch" -> claimBatch = intAtLeast(flag, value, 1);
         default -> throw new AssertionError(flag);
       }
     }
@@ -187,10 +198,20 @@ record BenchmarkOptions(
       throw new IllegalArgumentException(e.getMessage().replace("--url", urlSource), e);
     }
     if (keys <= threads) {
-      // claim-next must always find free work (each thread holds at most one lease), and each
-      // heartbeat thread needs leases of its own.
+      // each heartbeat thread needs leases of its own.
       throw new IllegalArgumentException(
           "--keys (" + keys + ") must be greater than --threads (" + threads + ")");
+    }
+    if ((long) keys <= (long) threads * claimBatch) {
+      // claim-next must always find free work (each thread holds at most --claim-batch leases).
+      throw new IllegalArgumentException(
+          "--keys ("
+              + keys
+              + ") must be greater than --threads × --claim-batch ("
+              + threads
+              + " × "
+              + claimBatch
+              + ")");
     }
     return new BenchmarkOptions(
         url,
@@ -200,7 +221,8 @@ record BenchmarkOptions(
         keys,
         scenarios,
         synchronousRelease,
-        held);
+        held,
+        claimBatch);
   }
 
   private static Set<Scenario> scenarios(String value) {

@@ -43,10 +43,12 @@ import org.HdrHistogram.Histogram;
  *       releases it at once. One cycle is two statements (claim, release).
  *   <li><b>heartbeat</b>: each thread holds {@code keys / threads} leases of its own and heartbeats
  *       random ones. One heartbeat is one statement.
- *   <li><b>claim-next</b>: {@code --keys} registered keys; each thread claims the next claimable
- *       one ({@code FOR UPDATE SKIP LOCKED}) in a fixed order and releases it at once, so all
- *       threads fight over the head of the queue. Each thread holds at most one lease, so work
- *       always exists: every empty claim-next counts as "empty while work existed".
+ *   <li><b>claim-next</b>: {@code --keys} registered keys; each thread claims the next
+ *       {@code --claim-batch} claimable ones ({@code FOR UPDATE SKIP LOCKED}, one statement) in a
+ *       fixed order and releases each at once, one statement per lease, so all threads fight over
+ *       the head of the queue. Each thread holds at most {@code --claim-batch} leases, so work
+ *       always exists: every empty claim-next counts as "empty while work existed". One op is
+ *       one lease claimed and released (as db-scheduler's is one execution).
  * </ul>
  *
  * <p>Everything runs in a throw-away database ({@link ThrowawayDatabase}) that is migrated with
@@ -320,24 +322,31 @@ public final class LeaseBenchmark {
         store,
         index -> {
           OwnerId owner = OwnerId.newIncarnation("bench-" + index);
+          int batch = options.claimBatch();
           return tally -> {
             long start = System.nanoTime();
-            Optional<ClaimResult.Granted> granted =
-                store.claimNext(lane, owner, POLICY, candidates);
+            List<ClaimResult.Granted> granted =
+                batch == 1
+                    ? store.claimNext(lane, owner, POLICY, candidates).stream().toList()
+                    : store.claimNext(lane, owner, POLICY, candidates, batch);
             long claimed = tally.record("claim-next", start);
             tally.count("statements");
             if (granted.isEmpty()) {
               tally.count("empty");
               return;
             }
-            boolean released = store.release(granted.get().lease());
-            tally.record("release", claimed);
-            tally.count("statements");
-            if (released) {
-              tally.record("cycle", start);
-              tally.count("ops");
-            } else {
-              tally.count("release refused");
+            // Each lease is released on its own, as a worker thread ends its pass.
+            for (ClaimResult.Granted grant : granted) {
+              long releaseStart = System.nanoTime();
+              boolean released = store.release(grant.lease());
+              tally.record("release", releaseStart);
+              tally.count("statements");
+              if (released) {
+                tally.record("cycle", start);
+                tally.count("ops");
+              } else {
+                tally.count("release refused");
+              }
             }
           };
         },

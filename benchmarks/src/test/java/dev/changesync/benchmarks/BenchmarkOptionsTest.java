@@ -25,6 +25,7 @@ class BenchmarkOptionsTest {
     assertThat(options.synchronousRelease()).isFalse();
     assertThat(options.keys()).isEqualTo(10_000);
     assertThat(options.scenarios()).containsExactlyElementsOf(Scenario.OWN);
+    assertThat(options.claimBatch()).isEqualTo(1);
   }
 
   @Test
@@ -42,7 +43,9 @@ class BenchmarkOptionsTest {
                 "1_000",
                 "--scenario",
                 "claim-next,claim-release",
-                "--release-commit=sync"),
+                "--release-commit=sync",
+                "--claim-batch",
+                "4"),
             Map.of());
 
     assertThat(options.url()).isEqualTo("jdbc:postgresql://db/x");
@@ -52,6 +55,7 @@ class BenchmarkOptionsTest {
     assertThat(options.keys()).isEqualTo(1_000);
     assertThat(options.scenarios()).containsExactly(Scenario.CLAIM_RELEASE, Scenario.CLAIM_NEXT);
     assertThat(options.synchronousRelease()).isTrue();
+    assertThat(options.claimBatch()).isEqualTo(4);
   }
 
   @Test
@@ -66,6 +70,11 @@ class BenchmarkOptionsTest {
         .hasMessageStartingWith("--scenario: unknown scenario 'claim'");
     assertThatThrownBy(() -> BenchmarkOptions.parse(List.of("--keys", "8"), ENV))
         .hasMessage("--keys (8) must be greater than --threads (8)");
+    assertThatThrownBy(
+            () -> BenchmarkOptions.parse(List.of("--keys", "32", "--claim-batch", "4"), ENV))
+        .hasMessage("--keys (32) must be greater than --threads × --claim-batch (8 × 4)");
+    assertThatThrownBy(() -> BenchmarkOptions.parse(List.of("--claim-batch", "0"), ENV))
+        .hasMessage("--claim-batch must be at least 1, got 0");
     assertThatThrownBy(() -> BenchmarkOptions.parse(List.of("--threads"), ENV))
         .hasMessage("--threads needs a value");
     assertThatThrownBy(() -> BenchmarkOptions.parse(List.of("--fast"), ENV))

@@ -367,7 +367,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
    * The end of a claim statement, after its CTE {@code up} (the claimed lease row) and the CTE
    * {@code previous} (the row as it was, joined by {@code join}): the {@code reclaimed} event when
    * the lease was held (a claim of a free lease writes no row: its holding's end will carry it),
-   * and the granted row — the lease, then the previous holder's as {@code p_*}.
+   * and the granted row — the lease, then the previous holder's as {@code p_*}. One row per lease
+   * claimed: {@code previous} is matched to {@code up} by resource and lane.
    */
   private static String claimedEventAndRow(String previous, String join) {
     return """
@@ -379,7 +380,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                  case when not %1$s.claim_logged then %1$s.claimed_at end,
                  case when %1$s.stale_at <= up.claimed_at then 'previous holder stale'
                       else 'previous holder''s process is gone' end
-            from up %2$s %1$s on true
+            from up %2$s %1$s on %1$s.resource = up.resource and %1$s.lane = up.lane
            where %1$s.owner_id is not null
         )
         select true as granted, %3$s,
@@ -388,7 +389,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
                %1$s.expires_at as p_expires_at, %1$s.lease_for_us as p_lease_for_us,
                %1$s.heartbeat_every_us as p_heartbeat_every_us,
                %1$s.stale_after_us as p_stale_after_us
-          from up %2$s %1$s on true
+          from up %2$s %1$s on %1$s.resource = up.resource and %1$s.lane = up.lane
         """
         .formatted(previous, join, prefixed("up", LEASE_COLUMNS));
   }
@@ -607,28 +608,52 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
    */
   public Optional<ClaimResult.Granted> claimNext(
       String lane, OwnerId owner, LeasePolicy policy, Candidates candidates) {
+    return claimNext(lane, owner, policy, candidates, 1).stream().findFirst();
+  }
+
+  /**
+   * Claims up to {@code limit} reclaimable leases of {@code lane} among {@code candidates}, the
+   * first ones in their order, in one statement (one round trip and one commit whatever the
+   * count): for a process that has {@code limit} threads free, as a scheduler's poller fetches a
+   * batch of due executions. Each lease granted is a claim like {@link #claimNext(String, OwnerId,
+   * LeasePolicy, Candidates)}'s — its own token from the sequence, its {@code reclaimed} event when
+   * it was held, its listener call — and rows locked by a concurrent claimer are skipped. Returns
+   * the grants in no particular order; empty when nothing is claimable (or while {@code owner}'s
+   * liveness lock is being taken again).
+   *
+   * @param limit how many leases at most, at least 1
+   * @throws IllegalArgumentException when {@code limit} is below 1
+   */
+  public List<ClaimResult.Granted> claimNext(
+      String lane, OwnerId owner, LeasePolicy policy, Candidates candidates, int limit) {
     requireNonNull(lane, "lane");
     requireNonNull(owner, "owner");
     requireNonNull(policy, "policy");
     requireNonNull(candidates, "candidates");
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
     Optional<Long> livenessKey = livenessKey(owner);
     if (livenessKey.isEmpty() && isLivenessOwner(owner)) {
-      return Optional.empty();
+      return List.of();
     }
     String sql = claimNextSql(candidates);
-    Jdbc.Params params = claimNextParams(lane, owner, livenessKey, policy, candidates);
-    Optional<ClaimRow> row =
-        jdbc.queryFirst(Jdbc.Statement.of(sql), params, PostgresLeaseStore::claimRow);
-    return row.map(
-        r -> {
-          ClaimResult.Granted granted =
-              new ClaimResult.Granted(r.lease().orElseThrow(), r.previous());
-          fireGranted(granted);
-          return granted;
-        });
+    Jdbc.Params params =
+        claimNextParams(lane, owner, livenessKey, policy, candidates).put("claim_limit", limit);
+    List<ClaimRow> rows = jdbc.queryAll(Jdbc.Statement.of(sql), params, PostgresLeaseStore::claimRow);
+    List<ClaimResult.Granted> granted = new ArrayList<>(rows.size());
+    for (ClaimRow row : rows) {
+      ClaimResult.Granted grant = new ClaimResult.Granted(row.lease().orElseThrow(), row.previous());
+      fireGranted(grant);
+      granted.add(grant);
+    }
+    return List.copyOf(granted);
   }
 
-  /** The statement of {@link #claimNext}: pick the first claimable candidate, claim it, log it. */
+  /**
+   * The statement of {@link #claimNext}: pick the first {@code :claim_limit} claimable candidates,
+   * claim them, log the reclaims.
+   */
   private static String claimNextSql(Candidates candidates) {
     return """
         with t as (select %1$s as now),
@@ -636,7 +661,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
           select l.* from lease l join (%2$s) c on c.resource = l.resource, t
            where l.lane = :lane and %3$s
            order by %4$s
-           limit 1
+           limit :claim_limit
              for update of l skip locked
         ),
         up as (
@@ -698,7 +723,8 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
     }
     Jdbc.Statement statement =
         Jdbc.Statement.of("explain (" + options + ") " + claimNextSql(candidates));
-    Jdbc.Params params = claimNextParams(lane, owner, livenessKey(owner), policy, candidates);
+    Jdbc.Params params =
+        claimNextParams(lane, owner, livenessKey(owner), policy, candidates).put("claim_limit", 1);
     return jdbi.withHandle(
         h -> {
           h.begin();
