@@ -14,9 +14,10 @@
 #   claim-release sync   the same with --release-commit sync
 #   db-scheduler         db-scheduler 16 lock-and-fetch executions of an empty task
 #   claim-next           changesync claim-next + release, one lease per claim-next
-#   claim-next-4         the same claiming 4 leases per statement (--claim-batch 4: a worker
-#                        claiming for 4 free threads, as db-scheduler's poller fetches up to 4
-#                        executions per thread), each released on its own
+#   claim-next-batch     the same, the threads being one worker process's: a thread that finds
+#                        none of the process's claimed leases left claims the next `threads` for
+#                        them all in one statement (--claim-batch threads), as db-scheduler's
+#                        poller fetches for its executor threads; each released on its own
 #   heartbeat            changesync batched heartbeats: each thread renews its 1, 100 or 1,000
 #                        held leases with one statement (leases renewed/s and statements/s)
 # and then prints, per round, each changesync figure divided by each peer's from the same round.
@@ -49,7 +50,7 @@ runs=(
   "claim-release-sync|--scenario claim-release --release-commit sync"
   "db-scheduler|--scenario db-scheduler"
   "claim-next|--scenario claim-next"
-  "claim-next-4|--scenario claim-next --claim-batch 4"
+  "claim-next-batch|--scenario claim-next --claim-batch $threads"
   "heartbeat|--scenario heartbeat"
 )
 
@@ -88,13 +89,13 @@ awk '
     st[r, n] = field($0, "statements_per_s"); names[n] = 1; rounds[r] = 1
   }
   END {
-    k = split("jdbc-cycle jdbc-audited shedlock db-scheduler claim-release claim-release-sync claim-next claim-next-4 heartbeat-1 heartbeat-100 heartbeat-1000", order, " ")
+    k = split("jdbc-cycle jdbc-audited shedlock db-scheduler claim-release claim-release-sync claim-next claim-next-batch heartbeat-1 heartbeat-100 heartbeat-1000", order, " ")
     printf "%-20s %14s %14s %10s %10s %14s\n", "bench", "round 1 ops/s", "round 2 ops/s", "p99 ms 1", "p99 ms 2", "statements/s 1"
     for (i = 1; i <= k; i++) {
       n = order[i]; if (!(n in names)) continue
       printf "%-20s %14.1f %14.1f %10s %10s %14.1f\n", n, ops[1, n], ops[2, n], p99[1, n], p99[2, n], st[1, n]
     }
-    print "(ops: cycles for claim+release and lock+unlock; leases claimed and released for claim-next-N;"
+    print "(ops: cycles for claim+release and lock+unlock; leases claimed and released for claim-next;"
     print " executions for db-scheduler;"
     print " leases renewed for heartbeat-N, N leases per thread and statement)"
     print ""
@@ -102,7 +103,7 @@ awk '
     ratio("claim-release", "shedlock", 1.2); ratio("claim-release", "jdbc-cycle", 1.0)
     ratio("claim-release", "jdbc-audited", 0)
     ratio("claim-release-sync", "shedlock", 1.0); ratio("claim-release-sync", "jdbc-cycle", 0)
-    ratio("claim-next", "db-scheduler", 0); ratio("claim-next-4", "db-scheduler", 1.1)
+    ratio("claim-next", "db-scheduler", 0); ratio("claim-next-batch", "db-scheduler", 1.1)
   }
   function ratio(a, b, target,   r1, r2, verdict) {
     if (ops[1, b] == 0 || ops[2, b] == 0) return

@@ -25,8 +25,8 @@ import java.util.Set;
  *     default is not to)
  * @param heldPerThread the heartbeat scenario's sizes: leases each thread holds and renews with
  *     one statement, one run per size
- * @param claimBatch the claim-next scenario's leases claimed per statement by each thread, as a
- *     poller claims for that many free worker threads
+ * @param claimBatch the claim-next scenario's leases claimed per statement, for all the threads
+ *     of one process when above 1 (as a poller claims for a worker's free threads)
  */
 record BenchmarkOptions(
     String url,
@@ -69,9 +69,10 @@ record BenchmarkOptions(
                             (default async, as the store's default)
         --held N[,N...]     heartbeat: leases each thread holds and renews with one statement
                             (batched heartbeats), one run per size (default 1,100,1000)
-        --claim-batch N     claim-next: leases each thread claims with one statement (as a
-                            poller claims for N free worker threads), then releases one by one
-                            (default 1)
+        --claim-batch N     claim-next: above 1, the threads are one worker process's and a
+                            thread with no claimed lease left claims the next N for them all
+                            with one statement (as db-scheduler's poller fetches for its
+                            threads); each lease is released on its own (default 1)
         --help              this text
       """;
 
