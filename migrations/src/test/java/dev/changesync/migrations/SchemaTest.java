@@ -305,7 +305,8 @@ class SchemaTest {
             plan(
                 """
                 select repository_id from repository_sync_state where backfill_mode <> 'off'
-                order by backfill_priority desc, repository_id limit 1\
+                order by backfill_priority desc, last_backfill_started_at nulls first,
+                         repository_id limit 1\
                 """))
         .contains("repository_sync_state_backfill_order")
         .doesNotContain("Sort");

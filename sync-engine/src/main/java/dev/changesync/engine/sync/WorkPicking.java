@@ -7,14 +7,15 @@ import dev.changesync.engine.lease.PostgresLeaseStore.Candidates;
 import dev.changesync.lease.ClaimResult;
 import dev.changesync.lease.Lease;
 import dev.changesync.lease.OwnerId;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
  * A worker's work picking on its own: the kinds of work in {@link PickOrder}'s order, each with one
- * {@link PostgresLeaseStore#claimNext} over {@link WorkPicker}'s candidate query, the first lease
- * granted wins. {@link Worker#runOnce()} picks through it and then runs the pass; benchmarks and
+ * {@link PostgresLeaseStore#claimNext} per {@link Tier} of {@link WorkPicker}'s candidate queries
+ * until one grants a lease; the first lease granted wins. {@link Worker#runOnce()} picks through it and then runs the pass; benchmarks and
  * plan tests use it to pick exactly as a worker does, without running passes.
  *
  * <p>Thread-safe: the loops of one worker share one instance (and so one pick order).
@@ -30,6 +31,21 @@ public final class WorkPicking {
     this.store = requireNonNull(store, "store");
     this.settings = requireNonNull(settings, "settings");
     this.picker = new WorkPicker(settings);
+  }
+
+  /**
+   * One candidate query of a kind of work; a kind's tiers are tried in order, and their union in
+   * that order is the kind's order (see {@link WorkPicker}).
+   *
+   * @param name what it picks, for plans and benchmarks
+   * @param streams whether an index yields its candidates in its order, so that the claim stops at
+   *     the first claimable one instead of sorting them all
+   */
+  public record Tier(String name, boolean streams, Candidates candidates) {
+    public Tier {
+      requireNonNull(name, "name");
+      requireNonNull(candidates, "candidates");
+    }
   }
 
   /**
@@ -64,26 +80,25 @@ public final class WorkPicking {
         return Optional.empty();
       }
       boolean dirtyFirst = kind == WorkKind.REQUESTED_FETCH && order.dirtyFirst();
-      long trust = trustStart.getAsLong();
-      Optional<ClaimResult.Granted> granted =
-          store.claimNext(
-              kind.lane().leaseLane(),
-              owner,
-              settings.leasePolicy(),
-              picker.candidates(kind, dirtyFirst));
-      if (granted.isPresent()) {
-        order.granted(kind);
-        return Optional.of(new Pick(kind, granted.get().lease(), trust));
+      for (Tier tier : picker.tiers(kind, dirtyFirst)) {
+        long trust = trustStart.getAsLong();
+        Optional<ClaimResult.Granted> granted =
+            store.claimNext(
+                kind.lane().leaseLane(), owner, settings.leasePolicy(), tier.candidates());
+        if (granted.isPresent()) {
+          order.granted(kind);
+          return Optional.of(new Pick(kind, granted.get().lease(), trust));
+        }
       }
     }
     return Optional.empty();
   }
 
   /**
-   * The candidates {@code kind}'s claim-next runs with (requested fetches in either order of their
-   * two ranks), for {@link PostgresLeaseStore#explainClaimNext}.
+   * The tiers {@code kind}'s picking tries, in order (requested fetches in either order of their
+   * two), for {@link PostgresLeaseStore#explainClaimNext}.
    */
-  public Candidates candidates(WorkKind kind, boolean dirtyFirst) {
-    return picker.candidates(kind, dirtyFirst);
+  public List<Tier> tiers(WorkKind kind, boolean dirtyFirst) {
+    return picker.tiers(kind, dirtyFirst);
   }
 }

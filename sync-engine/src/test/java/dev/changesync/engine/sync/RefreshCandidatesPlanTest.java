@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The refresh lane's candidate query stays index-driven with 100,000 pending hints: the plan of
  * the very claim-next statement a worker runs for a refresh ({@link PostgresLeaseStore#explainClaimNext}
- * with {@link WorkPicker#candidates}) reads {@code refresh_hint} only through its indexes, and reads
+ * with {@link WorkPicker#complete}) reads {@code refresh_hint} only through its indexes, and reads
  * a few rows per repository instead of every hint. Without {@code refresh_hint_repository} it does
  * not. Writes the {@code EXPLAIN (ANALYZE, BUFFERS)} output to {@code
  * target/refresh-candidates-plan.txt} (quoted in docs/benchmarks.md).
@@ -92,7 +92,7 @@ class RefreshCandidatesPlanTest {
         Lanes.REFRESH,
         owner,
         LeasePolicy.defaults(),
-        picker.candidates(WorkKind.REFRESH),
+        picker.complete(WorkKind.REFRESH),
         options);
   }
 
@@ -183,9 +183,44 @@ class RefreshCandidatesPlanTest {
                     .one());
     Optional<ClaimResult.Granted> granted =
         store.claimNext(
-            Lanes.REFRESH, owner, LeasePolicy.defaults(), picker.candidates(WorkKind.REFRESH));
+            Lanes.REFRESH, owner, LeasePolicy.defaults(), picker.complete(WorkKind.REFRESH));
     assertThat(granted)
         .hasValueSatisfying(g -> assertThat(g.lease().key().resource()).isEqualTo(expected));
+  }
+
+  @Test
+  void workPickingFallsBackToTheCompleteQueryWhenTheFirstHintsAreAllTaken() {
+    // The oldest hints are all on the repository whose refresh lease another worker holds: the
+    // bounded tier finds nothing claimable, and the complete query picks what grouping would.
+    String expected =
+        jdbi.withHandle(
+            h ->
+                h.createQuery(
+                        """
+                        select 'repo:' || h.repository_id from refresh_hint h
+                          join lease l on l.resource = 'repo:' || h.repository_id
+                                      and l.lane = 'refresh' and l.owner_id is null
+                         where h.last_attempt_at is null
+                         group by h.repository_id
+                         order by min(h.first_seen_at), h.repository_id
+                         limit 1
+                        """)
+                    .mapTo(String.class)
+                    .one());
+    List<WorkPicking.Tier> tiers = picker.tiers(WorkKind.REFRESH, false);
+    assertThat(tiers).hasSize(2);
+    assertThat(
+            store.claimNext(
+                Lanes.REFRESH, owner, LeasePolicy.defaults(), tiers.get(0).candidates()))
+        .isEmpty();
+
+    Optional<WorkPicking.Pick> pick = new WorkPicking(store, SyncSettings.defaults()).next(owner);
+    assertThat(pick)
+        .hasValueSatisfying(
+            p -> {
+              assertThat(p.kind()).isEqualTo(WorkKind.REFRESH);
+              assertThat(p.lease().key().resource()).isEqualTo(expected);
+            });
   }
 
   @Test
