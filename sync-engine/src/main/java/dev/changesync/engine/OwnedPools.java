@@ -167,11 +167,17 @@ final class OwnedPools implements AutoCloseable {
    * ends the session of a worker frozen inside a transaction (a paused VM, a SIGSTOP, a long GC)
    * so that the lease row lock its guarded write holds is gone before the lease goes stale and can
    * be reclaimed on time; {@code lock_timeout} bounds how long any statement of a worker waits for
-   * a row lock.
+   * a row lock. And {@code jit = off}: a worker's statements are short index-driven lookups and
+   * writes, but a work-picking query over 100,000 repositories is estimated above {@code
+   * jit_above_cost}, and compiling it took 30-40 ms of a 0.3 ms execution (docs/benchmarks.md).
    */
   static String workerGuards(LeasePolicy policy) {
     long millis = Math.max(1, policy.staleAfter().dividedBy(2).toMillis());
-    return "set idle_in_transaction_session_timeout = " + millis + "; set lock_timeout = " + millis;
+    return "set idle_in_transaction_session_timeout = "
+        + millis
+        + "; set lock_timeout = "
+        + millis
+        + "; set jit = off";
   }
 
   /** Half of stale-after: a heartbeat waiting longer than that gives up and tries again. */

@@ -61,6 +61,15 @@ class OwnedPoolsTest {
   }
 
   @Test
+  void workerConnectionsCarryTheGuardsAndDoNotJitCompile() throws Exception {
+    try (OwnedPools pools = OwnedPools.open(db.jdbcUrl(), null, null, SETTINGS)) {
+      assertThat(setting(pools.workers(), "jit")).isEqualTo("off");
+      assertThat(setting(pools.workers(), "lock_timeout")).isEqualTo("2s");
+      assertThat(setting(pools.workers(), "idle_in_transaction_session_timeout")).isEqualTo("2s");
+    }
+  }
+
+  @Test
   void aProcessWithoutWorkersHasOnlyTheServicePool() {
     try (OwnedPools pools = OwnedPools.open(db.jdbcUrl(), null, null, null)) {
       assertThat(pools.heartbeats()).isEmpty();
