@@ -245,6 +245,8 @@ public final class ScaleBenchmark {
     config.setPoolName("changesync-scale");
     config.setMaximumPoolSize(size);
     config.setMinimumIdle(size);
+    // As a worker's pool (OwnedPools' worker guards): no JIT compilation of picking queries.
+    config.setConnectionInitSql("set jit = off");
     return new HikariDataSource(config);
   }
 
