@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Work picking</b> ({@link #runOnce()}) tries, in order, a requested fetch, a refresh, a
  * backfill pass and a periodic fetch — every fourth pick starting with the kind granted longest
  * ago ({@link PickOrder}), so no backlog starves another kind — each with one {@code claimNext}
- * over an index-driven candidate query ({@link WorkPicker}); the first lease granted is run,
+ * per tier of its index-ordered candidate queries ({@link WorkPicker}); the first lease granted is run,
  * synchronously on the calling thread. Heartbeats and self-distrust come from a {@link LeaseRunner} on the worker's
  * {@link LeaseThreads} (a timer that never does I/O, so a hung heartbeat cannot hold back the
  * stale-after deadline, and a thread per heartbeat in flight); the work's completion
