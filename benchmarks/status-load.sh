@@ -8,6 +8,7 @@
 #
 # Settings (environment): REPOS (100000), CONNECTIONS (64), THREADS (2), DURATION (30s),
 # POOL_SIZE (CHANGESYNC_DATABASE_POOL_SIZE of the server; unset: the default of role http),
+# JAVA_OPTS (extra JVM options of the server, e.g. a flight recording),
 # JAR (http-adapter/target/changesync-server.jar; built with `./mvnw -q -pl http-adapter -am
 # package -DskipTests` when missing), PSQL_URL (a libpq URL of the server holding the throw-away
 # database; default derived from CHANGESYNC_TEST_DATABASE_URL).
@@ -53,7 +54,7 @@ psql -q "$PSQL_URL" -c "create database $DB" >/dev/null
 # The server migrates the empty database on start (role http: no workers, no GitHub).
 CHANGESYNC_DATABASE_URL="$JDBC_DB" CHANGESYNC_ROLE=http CHANGESYNC_HTTP_PORT=$PORT \
   ${POOL_SIZE:+CHANGESYNC_DATABASE_POOL_SIZE=$POOL_SIZE} \
-  java -Xmx512m -jar "$JAR" >"$work/server.log" 2>&1 &
+  java -Xmx512m ${JAVA_OPTS:-} -jar "$JAR" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break

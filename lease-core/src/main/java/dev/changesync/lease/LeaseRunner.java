@@ -57,7 +57,7 @@ public final class LeaseRunner<W> {
 
   private static final Logger log = LoggerFactory.getLogger(LeaseRunner.class);
 
-  private final LeaseStore<W> store;
+  private final LeaseHolder<W> store;
   private final ScheduledExecutorService scheduler;
   private final Executor heartbeatExecutor;
   private final Ticker ticker;
@@ -72,19 +72,19 @@ public final class LeaseRunner<W> {
     this.batchHeartbeats = builder.batchHeartbeats;
   }
 
-  public static <W> Builder<W> builder(LeaseStore<W> store, ScheduledExecutorService scheduler) {
+  public static <W> Builder<W> builder(LeaseHolder<W> store, ScheduledExecutorService scheduler) {
     return new Builder<>(store, scheduler);
   }
 
   /** Builds a {@link LeaseRunner}. */
   public static final class Builder<W> {
-    private final LeaseStore<W> store;
+    private final LeaseHolder<W> store;
     private final ScheduledExecutorService scheduler;
     private Executor heartbeatExecutor = MoreExecutors.directExecutor();
     private Ticker ticker = Ticker.systemTicker();
     private boolean batchHeartbeats;
 
-    private Builder(LeaseStore<W> store, ScheduledExecutorService scheduler) {
+    private Builder(LeaseHolder<W> store, ScheduledExecutorService scheduler) {
       this.store = requireNonNull(store, "store");
       this.scheduler = requireNonNull(scheduler, "scheduler");
     }

@@ -672,7 +672,8 @@ public final class Changesync implements AutoCloseable {
         new StatusService(jdbi, time),
         new AdminService(jdbi, time, Optional.ofNullable(github)),
         new RepositoryCatalog(jdbi, time),
-        new LeaseService(store, registry, time, owner, WorkerRegistry.DEFAULT_SEEN_WITHIN),
+        new LeaseService(
+            store, store.jdbi(), registry, time, owner, WorkerRegistry.DEFAULT_SEEN_WITHIN),
         webhooks,
         migration);
   }

@@ -87,7 +87,7 @@ import org.slf4j.LoggerFactory;
  * disk. Releases do not, unless {@link Builder#synchronousRelease} says so: losing one in a server
  * crash only delays the next claim of that lease.
  */
-public final class PostgresLeaseStore implements LeaseStore<Handle> {
+public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkLeases {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresLeaseStore.class);
 
@@ -606,6 +606,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
    * nothing is claimable, and — without asking the database — while {@code owner} is this
    * process's liveness owner and its lock is being taken again.
    */
+  @Override
   public Optional<ClaimResult.Granted> claimNext(
       String lane, OwnerId owner, LeasePolicy policy, Candidates candidates) {
     return claimNext(lane, owner, policy, candidates, 1).stream().findFirst();
@@ -624,6 +625,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle> {
    * @param limit how many leases at most, at least 1
    * @throws IllegalArgumentException when {@code limit} is below 1
    */
+  @Override
   public List<ClaimResult.Granted> claimNext(
       String lane, OwnerId owner, LeasePolicy policy, Candidates candidates, int limit) {
     requireNonNull(lane, "lane");

@@ -3,7 +3,6 @@ package dev.changesync.engine.service;
 import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.db.DbTime;
-import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.repo.Lanes;
 import dev.changesync.engine.repo.RepoName;
@@ -11,6 +10,7 @@ import dev.changesync.engine.repo.Repositories;
 import dev.changesync.engine.repo.WorkSignal;
 import dev.changesync.lease.Lease;
 import dev.changesync.lease.LeaseKey;
+import dev.changesync.lease.LeaseOperator;
 import dev.changesync.lease.LeaseState;
 import dev.changesync.lease.OwnerId;
 import dev.changesync.lease.RecoveryReport;
@@ -36,7 +36,7 @@ public final class LeaseService {
 
   private static final Logger log = LoggerFactory.getLogger(LeaseService.class);
 
-  private final PostgresLeaseStore store;
+  private final LeaseOperator store;
   private final Jdbi jdbi;
   private final WorkerRegistry workers;
   private final DbTime time;
@@ -52,13 +52,14 @@ public final class LeaseService {
    *     within this window
    */
   public LeaseService(
-      PostgresLeaseStore store,
+      LeaseOperator store,
+      Jdbi jdbi,
       WorkerRegistry workers,
       DbTime time,
       OwnerId recoverAs,
       Duration workerSeenWithin) {
     this.store = requireNonNull(store, "store");
-    this.jdbi = store.jdbi();
+    this.jdbi = requireNonNull(jdbi, "jdbi");
     this.workers = requireNonNull(workers, "workers");
     this.time = requireNonNull(time, "time");
     this.recoverAs = requireNonNull(recoverAs, "recoverAs");

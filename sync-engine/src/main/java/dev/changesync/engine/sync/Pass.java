@@ -2,7 +2,7 @@ package dev.changesync.engine.sync;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.changesync.engine.lease.PostgresLeaseStore;
+import dev.changesync.engine.lease.WorkLeases;
 import dev.changesync.lease.Cancellation;
 import dev.changesync.lease.GuardedWrite;
 import dev.changesync.lease.Lease;
@@ -19,14 +19,14 @@ import org.jdbi.v3.core.Handle;
  */
 final class Pass {
 
-  private final PostgresLeaseStore store;
+  private final WorkLeases store;
   private final Lease lease;
   private final long repositoryId;
   private final Cancellation cancellation;
   private final BooleanSupplier forceStop;
 
   Pass(
-      PostgresLeaseStore store,
+      WorkLeases store,
       Lease lease,
       long repositoryId,
       Cancellation cancellation,

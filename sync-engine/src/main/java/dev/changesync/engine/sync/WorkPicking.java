@@ -2,7 +2,7 @@ package dev.changesync.engine.sync;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.changesync.engine.lease.PostgresLeaseStore;
+import dev.changesync.engine.lease.WorkLeases;
 import dev.changesync.engine.lease.PostgresLeaseStore.Candidates;
 import dev.changesync.lease.ClaimResult;
 import dev.changesync.lease.Lease;
@@ -14,7 +14,7 @@ import java.util.function.LongSupplier;
 
 /**
  * A worker's work picking on its own: the kinds of work in {@link PickOrder}'s order, each with one
- * {@link PostgresLeaseStore#claimNext} per {@link Tier} of {@link WorkPicker}'s candidate queries
+ * {@link WorkLeases#claimNext} per {@link Tier} of {@link WorkPicker}'s candidate queries
  * until one grants a lease; the first lease granted wins. {@link Worker#runOnce()} picks through it and then runs the pass; benchmarks and
  * plan tests use it to pick exactly as a worker does, without running passes.
  *
@@ -22,12 +22,12 @@ import java.util.function.LongSupplier;
  */
 public final class WorkPicking {
 
-  private final PostgresLeaseStore store;
+  private final WorkLeases store;
   private final SyncSettings settings;
   private final WorkPicker picker;
   private final PickOrder order = new PickOrder();
 
-  public WorkPicking(PostgresLeaseStore store, SyncSettings settings) {
+  public WorkPicking(WorkLeases store, SyncSettings settings) {
     this.store = requireNonNull(store, "store");
     this.settings = requireNonNull(settings, "settings");
     this.picker = new WorkPicker(settings);
@@ -96,7 +96,7 @@ public final class WorkPicking {
 
   /**
    * The tiers {@code kind}'s picking tries, in order (requested fetches in either order of their
-   * two), for {@link PostgresLeaseStore#explainClaimNext}.
+   * two), for {@link dev.changesync.engine.lease.PostgresLeaseStore#explainClaimNext}.
    */
   public List<Tier> tiers(WorkKind kind, boolean dirtyFirst) {
     return picker.tiers(kind, dirtyFirst);

@@ -57,7 +57,7 @@ class LeaseServiceTest {
     DbTime time = DbTime.injected(clock);
     store = PostgresLeaseStore.builder(db.dataSource()).clock(clock).build();
     registry = new WorkerRegistry(jdbi, clock);
-    service = new LeaseService(store, registry, time, SELF, Duration.ofMinutes(1));
+    service = new LeaseService(store, store.jdbi(), registry, time, SELF, Duration.ofMinutes(1));
     repoId =
         new AdminService(jdbi, time)
             .configureBackfill(RepoName.of("octo", "hello"), BackfillMode.OPEN_ONLY, 0)
