@@ -2,6 +2,7 @@ package dev.changesync.benchmarks;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.changesync.engine.lease.Candidates;
 import dev.changesync.benchmarks.BenchmarkOptions.Scenario;
 import dev.changesync.engine.lease.PostgresLeaseStore;
 import dev.changesync.lease.ClaimResult;
@@ -320,8 +321,8 @@ public final class LeaseBenchmark {
               batch.execute();
             });
     prepare(store, keys);
-    PostgresLeaseStore.Candidates candidates =
-        PostgresLeaseStore.Candidates.of("select resource from bench_candidate", "c.resource");
+    Candidates candidates =
+        Candidates.of("select resource from bench_candidate", "c.resource");
     int batch = options.claimBatch();
     // Leases claimed for the process's threads and not yet taken by one (claim batches > 1).
     Queue<Lease> claimedAhead = new ConcurrentLinkedQueue<>();

@@ -5,7 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import dev.changesync.lease.LeaseRunner;
-import dev.changesync.lease.LeaseStore;
+import dev.changesync.lease.LeaseHolder;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,7 +21,7 @@ import java.util.concurrent.ScheduledExecutorService;
  *       heartbeats are doing.
  *   <li>Heartbeat calls run on {@code changesync-heartbeat-N} threads. Heartbeats are batched:
  *       every lease the process's runs hold (per heartbeat interval) is renewed by one {@link
- *       LeaseStore#heartbeatAll} call — one statement — per interval, and the next call is
+ *       LeaseHolder#heartbeatAll} call — one statement — per interval, and the next call is
  *       scheduled when the previous one returns, so one thread does it.
  * </ul>
  *
@@ -60,7 +60,7 @@ public final class LeaseThreads implements AutoCloseable {
    * A runner on {@code store} whose timing runs on the timer and whose batched heartbeat calls run
    * on the pool.
    */
-  public <W> LeaseRunner<W> runner(LeaseStore<W> store) {
+  public <W> LeaseRunner<W> runner(LeaseHolder<W> store) {
     requireNonNull(store, "store");
     return LeaseRunner.builder(store, timer)
         .heartbeatExecutor(heartbeats)

@@ -87,7 +87,7 @@ import org.slf4j.LoggerFactory;
  * disk. Releases do not, unless {@link Builder#synchronousRelease} says so: losing one in a server
  * crash only delays the next claim of that lease.
  */
-public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkLeases {
+public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLeases {
 
   private static final Logger log = LoggerFactory.getLogger(PostgresLeaseStore.class);
 
@@ -309,6 +309,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkLeases 
     }
   }
 
+  @Override
   public Jdbi jdbi() {
     return jdbi;
   }
@@ -745,23 +746,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkLeases 
             h.rollback();
           }
         });
-  }
-
-  /**
-   * The work a {@link #claimNext} may pick: {@code sql} is a query returning a {@code resource}
-   * column and whatever {@code orderBy} sorts by, referenced through the alias {@code c} (for
-   * example {@code c.priority desc, c.resource}). The lease row is available as {@code l}.
-   */
-  public record Candidates(String sql, String orderBy, Map<String, Object> params) {
-    public Candidates {
-      requireNonNull(sql, "sql");
-      requireNonNull(orderBy, "orderBy");
-      params = Map.copyOf(params);
-    }
-
-    public static Candidates of(String sql, String orderBy) {
-      return new Candidates(sql, orderBy, Map.of());
-    }
   }
 
   /**
@@ -1239,6 +1223,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkLeases 
   }
 
   /** The grace of {@link Builder#ownerGoneAfter}. */
+  @Override
   public Duration ownerGoneAfter() {
     return ownerGoneAfter;
   }
@@ -1249,6 +1234,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkLeases 
    * renewing it is renewed before then; one whose holder died or hung goes stale at that instant.
    * One pass over the lease table (one row per repository and lane).
    */
+  @Override
   public Optional<Duration> untilNextStale(OwnerId self) {
     requireNonNull(self, "self");
     return jdbi.withHandle(
@@ -1275,6 +1261,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkLeases 
    * Deletes lease events older than the retention and beyond the cap (oldest first). Returns how
    * many were deleted.
    */
+  @Override
   public int pruneEvents() {
     int pruned =
         jdbi.withHandle(

@@ -1,6 +1,5 @@
 package dev.changesync.engine.lease;
 
-import dev.changesync.engine.lease.PostgresLeaseStore.Candidates;
 import dev.changesync.lease.ClaimResult;
 import dev.changesync.lease.LeaseHolder;
 import dev.changesync.lease.LeasePolicy;

@@ -3,7 +3,7 @@ package dev.changesync.engine.sync;
 import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.db.DbTime;
-import dev.changesync.engine.lease.PostgresLeaseStore.Candidates;
+import dev.changesync.engine.lease.Candidates;
 import dev.changesync.engine.repo.Lanes;
 import dev.changesync.engine.sync.WorkPicking.Tier;
 import java.util.List;

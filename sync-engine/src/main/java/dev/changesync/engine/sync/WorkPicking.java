@@ -3,7 +3,7 @@ package dev.changesync.engine.sync;
 import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.lease.WorkLeases;
-import dev.changesync.engine.lease.PostgresLeaseStore.Candidates;
+import dev.changesync.engine.lease.Candidates;
 import dev.changesync.lease.ClaimResult;
 import dev.changesync.lease.Lease;
 import dev.changesync.lease.OwnerId;

@@ -10,7 +10,7 @@ import dev.changesync.engine.github.GitHub;
 import dev.changesync.engine.github.GitHubException;
 import dev.changesync.engine.lease.LeaseThreads;
 import dev.changesync.engine.lease.LivenessSession;
-import dev.changesync.engine.lease.PostgresLeaseStore;
+import dev.changesync.engine.lease.WorkerLeases;
 import dev.changesync.engine.lease.WorkerRegistry;
 import dev.changesync.engine.repo.Lanes;
 import dev.changesync.engine.repo.WorkSignal;
@@ -97,7 +97,7 @@ public final class Worker implements AutoCloseable {
     STOPPED
   }
 
-  private final PostgresLeaseStore store;
+  private final WorkerLeases store;
   private final SyncSettings settings;
   private final OwnerId owner;
   private final LivenessSession liveness; // null: liveness off
@@ -160,13 +160,13 @@ public final class Worker implements AutoCloseable {
             store.jdbi(), b.github, mergeBases, state, inventory, snapshots, settings, ticker, etags);
   }
 
-  public static Builder builder(PostgresLeaseStore store, GitHub github) {
+  public static Builder builder(WorkerLeases store, GitHub github) {
     return new Builder(store, github);
   }
 
   /** Builds a {@link Worker}. */
   public static final class Builder {
-    private final PostgresLeaseStore store;
+    private final WorkerLeases store;
     private final GitHub github;
     private SyncSettings settings = SyncSettings.defaults();
     private OwnerId owner;
@@ -177,7 +177,7 @@ public final class Worker implements AutoCloseable {
     private String version = defaultVersion();
     private Runnable housekeeping = () -> {};
 
-    private Builder(PostgresLeaseStore store, GitHub github) {
+    private Builder(WorkerLeases store, GitHub github) {
       this.store = requireNonNull(store, "store");
       this.github = requireNonNull(github, "github");
     }

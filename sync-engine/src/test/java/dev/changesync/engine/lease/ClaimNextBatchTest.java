@@ -37,8 +37,8 @@ class ClaimNextBatchTest {
   private static final OwnerId ALICE = new OwnerId("worker-a", "a1");
   private static final OwnerId BOB = new OwnerId("worker-b", "b1");
   private static final LeasePolicy LONG = LeasePolicy.ofTtl(ofMinutes(15));
-  private static final PostgresLeaseStore.Candidates BY_RESOURCE =
-      PostgresLeaseStore.Candidates.of(
+  private static final Candidates BY_RESOURCE =
+      Candidates.of(
           "select resource from lease where lane = 'fetch'", "c.resource");
 
   private final MutableClock clock = new MutableClock();

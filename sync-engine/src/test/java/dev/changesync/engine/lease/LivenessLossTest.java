@@ -50,8 +50,8 @@ class LivenessLossTest {
   /** The default 15-minute TTL: stale-after is 30 s, so any reclaim here is liveness's doing. */
   private static final LeasePolicy POLICY = LeasePolicy.defaults();
 
-  private static final PostgresLeaseStore.Candidates ANY_KEY =
-      PostgresLeaseStore.Candidates.of(
+  private static final Candidates ANY_KEY =
+      Candidates.of(
           "select key as resource, random() as r from liveness_load_key", "c.r");
 
   private final List<LoadWorker> workers = new ArrayList<>();

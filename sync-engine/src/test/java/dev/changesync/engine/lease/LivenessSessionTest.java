@@ -102,7 +102,7 @@ class LivenessSessionTest {
                 "backfill",
                 ALICE,
                 LeasePolicy.defaults(),
-                PostgresLeaseStore.Candidates.of("select 'repo:42' as resource", "c.resource")))
+                Candidates.of("select 'repo:42' as resource", "c.resource")))
         .isEmpty();
     assertThat(store.list()).as("nothing was claimed for the session's owner").isEmpty();
     // Other owners are not this session's business: their leases get no key, as always.

@@ -219,8 +219,8 @@ class PostgresLeaseStoreTest {
     HikariDataSource pool = db.newDataSource(workers);
     closeAfter.add(pool);
     PostgresLeaseStore shared = PostgresLeaseStore.builder(pool).clock(clock).build();
-    PostgresLeaseStore.Candidates all =
-        PostgresLeaseStore.Candidates.of(
+    Candidates all =
+        Candidates.of(
             "select resource from lease where lane = 'fetch'", "c.resource");
 
     ExecutorService executor = Executors.newFixedThreadPool(workers);
@@ -266,8 +266,8 @@ class PostgresLeaseStoreTest {
             LeaseKey.of("repo:3", "fetch"));
     store.register(keys);
     claim(store, LeaseKey.of("repo:3", "fetch"), ALICE, LONG);
-    PostgresLeaseStore.Candidates descending =
-        new PostgresLeaseStore.Candidates(
+    Candidates descending =
+        new Candidates(
             "select resource, :bias as bias from lease where lane = 'fetch'",
             "c.bias, c.resource desc",
             Map.of("bias", 1));
