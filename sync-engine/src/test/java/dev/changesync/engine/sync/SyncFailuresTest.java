@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,13 +41,6 @@ class SyncFailuresTest {
 
   private static Instant instant(Object timestamptz) {
     return timestamptz == null ? null : ((java.sql.Timestamp) timestamptz).toInstant();
-  }
-
-  private Map<String, Object> row(long id, int number) {
-    return fx.inventory(id).stream()
-        .filter(r -> Objects.equals(r.get("number"), number))
-        .findFirst()
-        .orElse(null);
   }
 
   @Test
@@ -169,8 +161,8 @@ class SyncFailuresTest {
     List<PassResult> passes = fx.drain(worker);
 
     assertThat(passes).allMatch(PassResult::succeeded);
-    assertThat(row(id, 3)).containsEntry("freshness", "failed");
-    assertThat((String) row(id, 3).get("last_error")).isNotBlank();
+    assertThat(fx.row(id, 3)).containsEntry("freshness", "failed");
+    assertThat((String) fx.row(id, 3).get("last_error")).isNotBlank();
     assertThat(fx.state(id))
         .containsEntry("open_pr_current", 5)
         .containsEntry("open_pr_stale", 1)
@@ -183,12 +175,12 @@ class SyncFailuresTest {
     fx.requestFetch(id);
     fx.clock.advance(Duration.ofMinutes(2));
     assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REQUESTED_FETCH);
-    assertThat(row(id, 3)).containsEntry("freshness", "failed");
+    assertThat(fx.row(id, 3)).containsEntry("freshness", "failed");
     assertThat(worker.runOnce()).isEmpty();
     // ...and the walk retries it after failedPullRetryAfter.
     fx.clock.advance(SyncFixture.SETTINGS.failedPullRetryAfter());
     assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.BACKFILL);
-    assertThat(row(id, 3)).containsEntry("freshness", "current").containsEntry("last_error", null);
+    assertThat(fx.row(id, 3)).containsEntry("freshness", "current").containsEntry("last_error", null);
     assertThat(fx.state(id)).containsEntry("open_pr_current", 6);
   }
 
@@ -199,7 +191,7 @@ class SyncFailuresTest {
     long id = fx.trackWithBackfill(repo, 0);
     fx.fake.malformedJson("/repos/acme/widgets/pulls/2");
     fx.drain(worker);
-    assertThat(row(id, 2)).containsEntry("freshness", "failed");
+    assertThat(fx.row(id, 2)).containsEntry("freshness", "failed");
     fx.fake.clearMalformedJson();
 
     repo.pr(2).push();
@@ -207,12 +199,12 @@ class SyncFailuresTest {
     fx.clock.advance(Duration.ofMinutes(2));
 
     assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REQUESTED_FETCH);
-    assertThat(row(id, 2))
+    assertThat(fx.row(id, 2))
         .as("failed only while its head stays; with no snapshot it is missing again")
         .containsEntry("freshness", null)
         .containsEntry("last_error", null);
     assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.BACKFILL);
-    assertThat(row(id, 2)).containsEntry("freshness", "current");
+    assertThat(fx.row(id, 2)).containsEntry("freshness", "current");
   }
 
   @Test

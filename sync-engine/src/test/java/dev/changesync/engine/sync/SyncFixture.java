@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
@@ -199,6 +200,14 @@ final class SyncFixture implements AutoCloseable {
                 .bind("id", id)
                 .mapToMap()
                 .list());
+  }
+
+  /** Repository {@code id}'s inventory row of PR {@code number}, or null when there is none. */
+  Map<String, Object> row(long id, int number) {
+    return inventory(id).stream()
+        .filter(r -> Objects.equals(r.get("number"), number))
+        .findFirst()
+        .orElse(null);
   }
 
   /** The single value {@code sql} selects. */

@@ -88,10 +88,7 @@ class SyncInfrastructureFailuresTest {
   }
 
   private Map<String, Object> row(long id, int number) {
-    return fx.inventory(id).stream()
-        .filter(r -> Objects.equals(r.get("number"), number))
-        .findFirst()
-        .orElseThrow();
+    return Objects.requireNonNull(fx.row(id, number), "no inventory row of #" + number);
   }
 
   private Map<String, Object> hint(int number) {

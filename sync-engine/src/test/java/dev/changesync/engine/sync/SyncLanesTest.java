@@ -12,7 +12,6 @@ import dev.changesync.testkit.github.RequestKind;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -77,13 +76,6 @@ class SyncLanesTest {
         .containsEntry("open_pr_stale", 0)
         .containsEntry("open_pr_missing", 0)
         .containsEntry("open_pr_cursor_number", null);
-  }
-
-  private Map<String, Object> row(long id, int number) {
-    return fx.inventory(id).stream()
-        .filter(r -> Objects.equals(r.get("number"), number))
-        .findFirst()
-        .orElse(null);
   }
 
   @Test
@@ -184,7 +176,7 @@ class SyncLanesTest {
     assertThat(fx.fake.rateLimitedRequests())
         .as("one changed list page, then the PR, its files and its merge base")
         .isLessThanOrEqualTo(1 + 3);
-    assertThat(row(id, small.number())).containsEntry("head_sha", small.headSha());
+    assertThat(fx.row(id, small.number())).containsEntry("head_sha", small.headSha());
     assertConverged(id, repo);
   }
 
@@ -204,7 +196,7 @@ class SyncLanesTest {
     assertThat(fx.fake.requests(RequestKind.PULLS_LIST)).isZero();
     assertThat(fx.requestsPerPull(RequestKind.PULL)).containsOnlyKeys(5);
     assertThat(fx.requestsPerPull(RequestKind.FILES)).containsOnlyKeys(5);
-    assertThat(row(id, 5))
+    assertThat(fx.row(id, 5))
         .containsEntry("head_sha", pushed.headSha())
         .containsEntry("freshness", "current");
     assertThat(fx.one("select count(*) from refresh_hint", Long.class)).isZero();
@@ -222,7 +214,7 @@ class SyncLanesTest {
     fx.hint(id, 2, "closed");
     fx.requestFetch(id);
     assertThat(fx.drain(worker)).extracting(PassResult::kind).containsExactly(WorkKind.REFRESH);
-    assertThat(row(id, 2)).isNull();
+    assertThat(fx.row(id, 2)).isNull();
     assertThat(fx.state(id)).containsEntry("open_pr_total", 5).containsEntry("open_pr_current", 5);
     assertThat(fx.one("select state from pr_snapshot where number = 2", String.class))
         .isEqualTo("closed");
@@ -233,14 +225,14 @@ class SyncLanesTest {
     assertThat(fx.drain(worker))
         .extracting(PassResult::kind)
         .containsExactly(WorkKind.REQUESTED_FETCH);
-    assertThat(row(id, 4)).isNull();
+    assertThat(fx.row(id, 4)).isNull();
     assertConverged(id, repo);
 
     // Reopened: the refresh inserts the row again.
     repo.pr(2).reopen();
     fx.hint(id, 2, "reopened");
     fx.drain(worker);
-    assertThat(row(id, 2)).containsEntry("freshness", "current");
+    assertThat(fx.row(id, 2)).containsEntry("freshness", "current");
   }
 
   @Test
@@ -255,7 +247,7 @@ class SyncLanesTest {
 
     assertThat(fx.drain(worker)).extracting(PassResult::kind).containsExactly(WorkKind.BACKFILL);
 
-    assertThat(row(id, 2)).isNull();
+    assertThat(fx.row(id, 2)).isNull();
     assertThat(fx.requestsPerPull(RequestKind.FILES)).doesNotContainKey(2);
     assertConverged(id, repo);
   }
@@ -297,14 +289,14 @@ class SyncLanesTest {
     PassResult fetch = worker.runOnce().orElseThrow();
 
     assertThat(fetch.kind()).isEqualTo(WorkKind.REQUESTED_FETCH);
-    assertThat(row(id, 6))
+    assertThat(fx.row(id, 6))
         .containsEntry("freshness", "stale_base_moved")
         .containsEntry("base_sha", moved.baseSha());
     assertThat(fx.state(id)).containsEntry("open_pr_stale", 1).containsEntry("open_pr_current", 7);
 
     PassResult backfill = worker.runOnce().orElseThrow();
     assertThat(backfill.kind()).isEqualTo(WorkKind.BACKFILL);
-    assertThat(row(id, 6)).containsEntry("freshness", "current");
+    assertThat(fx.row(id, 6)).containsEntry("freshness", "current");
     assertThat(fx.one("select base_sha from pr_snapshot where number = 6", String.class))
         .isEqualTo(moved.baseSha());
     assertThat(worker.runOnce()).isEmpty();

@@ -10,7 +10,6 @@ import dev.changesync.testkit.github.FakeRepo;
 import dev.changesync.testkit.github.PrSpec;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,13 +36,6 @@ class SyncRacesTest {
   @AfterEach
   void tearDown() {
     fx.close();
-  }
-
-  private Map<String, Object> row(long id, int number) {
-    return fx.inventory(id).stream()
-        .filter(r -> Objects.equals(r.get("number"), number))
-        .findFirst()
-        .orElse(null);
   }
 
   @Test
@@ -109,7 +101,7 @@ class SyncRacesTest {
 
     assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REFRESH);
     assertThat(fx.one("select count(*) from refresh_hint", Long.class)).isZero();
-    assertThat(row(id, 3)).containsEntry("head_sha", pr.headSha()).containsEntry("freshness", "current");
+    assertThat(fx.row(id, 3)).containsEntry("head_sha", pr.headSha()).containsEntry("freshness", "current");
   }
 
   @Test
@@ -142,7 +134,7 @@ class SyncRacesTest {
     // No backoff: the same instant, the hint is refreshed.
     assertThat(worker.runOnce().orElseThrow().kind()).isEqualTo(WorkKind.REFRESH);
     assertThat(fx.one("select count(*) from refresh_hint", Long.class)).isZero();
-    assertThat(row(id, 3)).containsEntry("head_sha", pr.headSha()).containsEntry("freshness", "current");
+    assertThat(fx.row(id, 3)).containsEntry("head_sha", pr.headSha()).containsEntry("freshness", "current");
   }
 
   @Test
@@ -172,7 +164,7 @@ class SyncRacesTest {
     PassResult scan = worker.runOnce().orElseThrow();
 
     assertThat(scan.kind()).isEqualTo(WorkKind.REQUESTED_FETCH);
-    assertThat(row(id, opened[0])).containsEntry("freshness", "current");
+    assertThat(fx.row(id, opened[0])).containsEntry("freshness", "current");
     assertThat(fx.state(id)).containsEntry("open_pr_total", 151).containsEntry("open_pr_current", 151);
   }
 }
