@@ -15,9 +15,10 @@
 #   db-scheduler         db-scheduler 16 lock-and-fetch executions of an empty task
 #   claim-next           changesync claim-next + release, one lease per claim-next
 #   claim-next-batch     the same, the threads being one worker process's: a thread that finds
-#                        none of the process's claimed leases left claims the next `threads` for
-#                        them all in one statement (--claim-batch threads), as db-scheduler's
-#                        poller fetches for its executor threads; each released on its own
+#                        none of the process's claimed leases left claims the next 4 × `threads`
+#                        for them all in one statement (--claim-batch), as db-scheduler's poller
+#                        here fetches up to 4 × threads (pollUsingLockAndFetch(1.0, 4.0)) for its
+#                        executor threads; each lease released on its own
 #   heartbeat            changesync batched heartbeats: each thread renews its 1, 100 or 1,000
 #                        held leases with one statement (leases renewed/s and statements/s)
 # and then prints, per round, each changesync figure divided by each peer's from the same round.
@@ -50,7 +51,7 @@ runs=(
   "claim-release-sync|--scenario claim-release --release-commit sync"
   "db-scheduler|--scenario db-scheduler"
   "claim-next|--scenario claim-next"
-  "claim-next-batch|--scenario claim-next --claim-batch $threads"
+  "claim-next-batch|--scenario claim-next --claim-batch $((4 * threads))"
   "heartbeat|--scenario heartbeat"
 )
 
