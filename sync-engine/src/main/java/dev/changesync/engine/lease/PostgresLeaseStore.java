@@ -1,5 +1,29 @@
 package dev.changesync.engine.lease;
 
+import static dev.changesync.engine.lease.LeaseSql.CLAIM;
+import static dev.changesync.engine.lease.LeaseSql.CLAIM_FREE;
+import static dev.changesync.engine.lease.LeaseSql.CLAIM_FREE_STATEMENT;
+import static dev.changesync.engine.lease.LeaseSql.CLAIM_PROBE;
+import static dev.changesync.engine.lease.LeaseSql.CLAIM_PROBE_STATEMENT;
+import static dev.changesync.engine.lease.LeaseSql.CLAIM_STATEMENT;
+import static dev.changesync.engine.lease.LeaseSql.claimedEventAndRow;
+import static dev.changesync.engine.lease.LeaseSql.claimNextSql;
+import static dev.changesync.engine.lease.LeaseSql.commitMode;
+import static dev.changesync.engine.lease.LeaseSql.FIND_STATEMENT;
+import static dev.changesync.engine.lease.LeaseSql.FREE_COLUMNS;
+import static dev.changesync.engine.lease.LeaseSql.HEARTBEAT;
+import static dev.changesync.engine.lease.LeaseSql.HEARTBEAT_ALL;
+import static dev.changesync.engine.lease.LeaseSql.HEARTBEAT_ALL_STATEMENT;
+import static dev.changesync.engine.lease.LeaseSql.HEARTBEAT_STATEMENT;
+import static dev.changesync.engine.lease.LeaseSql.LEASE_COLUMNS;
+import static dev.changesync.engine.lease.LeaseSql.NOW;
+import static dev.changesync.engine.lease.LeaseSql.ownerGone;
+import static dev.changesync.engine.lease.LeaseSql.prefixed;
+import static dev.changesync.engine.lease.LeaseSql.reclaimable;
+import static dev.changesync.engine.lease.LeaseSql.RECOVER;
+import static dev.changesync.engine.lease.LeaseSql.RELEASE_CHECKED;
+import static dev.changesync.engine.lease.LeaseSql.RELEASE_MANUALLY;
+import static dev.changesync.engine.lease.LeaseSql.RELEASE_TEMPLATE;
 import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.db.DbTime;
@@ -85,7 +109,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Durability.</b> Every statement that takes or fences a lease waits for its commit to reach
  * disk. Releases do not, unless {@link Builder#synchronousRelease} says so: losing one in a server
- * crash only delays the next claim of that lease.
+ * crash only delays the next claim of that lease. *
+ * <p><b>Layout.</b> The statements' SQL is in {@link LeaseSql}; this class holds the flows around
+ * them (which statement follows which, binding, the listener, liveness), about 1,000 lines: each
+ * flow shares the store's clock, liveness session, commit mode and listener, and splitting them
+ * further would scatter one lease operation over several files.
  */
 public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLeases {
 
@@ -103,39 +131,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
   /** Default grace of {@link Builder#ownerGoneAfter}. */
   public static final Duration DEFAULT_OWNER_GONE_AFTER =
       Duration.ofMillis(DEFAULT_OWNER_GONE_AFTER_MILLIS);
-
-  private static final String NOW = DbTime.NOW;
-
-  /**
-   * Whether the owner of lease row {@code l} counts as gone at instant {@code now}: its liveness
-   * lock is held by no session, and it has been silent for the grace. The case makes sure the lock
-   * is only tried on leases past the grace (a lock taken here is held until the statement ends, and
-   * would keep a live owner from taking its own lock back).
-   */
-  private static String ownerGone(String now) {
-    return """
-        case when :liveness and l.liveness_key is not null
-                  and l.heartbeat_at <= %s - :owner_gone_after_us * interval '1 microsecond'
-             then pg_try_advisory_xact_lock(l.liveness_key)
-             else false end"""
-        .formatted(now);
-  }
-
-  /** Whether lease row {@code l} may be claimed at instant {@code now}. */
-  private static String reclaimable(String now) {
-    return """
-        (l.owner_id is null
-           or l.stale_at <= %s
-           or %s)"""
-        .formatted(now, ownerGone(now));
-  }
-  // Statements that look a lease up by owner say `owner_id is not distinct from :owner` rather
-  // than `owner_id = :owner`: the latter implies `owner_id is not null`, the predicate of the
-  // partial indexes, and with stale statistics the planner then scans a partial index of every
-  // held lease instead of taking the primary key.
-  private static final String LEASE_COLUMNS =
-      "resource, lane, owner_id, token, claimed_at, heartbeat_at, expires_at,"
-          + " lease_for_us, heartbeat_every_us, stale_after_us";
 
   private final Jdbi jdbi;
   private final DbTime time;
@@ -323,128 +318,11 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
   // Claim
   // ---------------------------------------------------------------------------------------------
 
-  private static final String CLAIM =
-      """
-      with t as (select %1$s as now),
-      prev as (select * from lease where resource = :resource and lane = :lane for update),
-      up as (
-        insert into lease as l (resource, lane, owner_id, worker_name, liveness_key, token,
-                                claimed_at, heartbeat_at, expires_at, stale_at,
-                                lease_for_us, heartbeat_every_us, stale_after_us, transitions,
-                                holder_clock_skew_us)
-        select :resource, :lane, :owner, :worker, :liveness_key, nextval('lease_token_seq'),
-               t.now, t.now, t.now + :lease_for_us * interval '1 microsecond',
-               t.now + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
-               :lease_for_us, :heartbeat_every_us, :stale_after_us, 1,
-               :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
-          -- Joining prev makes it lock and read the row before the insert changes it.
-          from t left join prev on true
-        on conflict (resource, lane) do update set
-               owner_id = excluded.owner_id, worker_name = excluded.worker_name,
-               liveness_key = excluded.liveness_key, token = excluded.token,
-               claimed_at = excluded.claimed_at, heartbeat_at = excluded.heartbeat_at,
-               expires_at = excluded.expires_at, stale_at = excluded.stale_at,
-               lease_for_us = excluded.lease_for_us,
-               heartbeat_every_us = excluded.heartbeat_every_us,
-               stale_after_us = excluded.stale_after_us,
-               transitions = l.transitions + 1,
-               holder_clock_skew_us = excluded.holder_clock_skew_us,
-               claim_logged = l.owner_id is not null
-         where %2$s
-        returning l.*
-      ),
-      %3$s
-      union all
-      select false, %4$s, null, null, null, null, null, null, null, null
-        from prev where not exists (select 1 from up)
-      """
-          .formatted(
-              NOW,
-              reclaimable("excluded.claimed_at"),
-              claimedEventAndRow("prev", "left join"),
-              prefixed("prev", LEASE_COLUMNS));
-
-  /**
-   * The end of a claim statement, after its CTE {@code up} (the claimed lease row) and the CTE
-   * {@code previous} (the row as it was, joined by {@code join}): the {@code reclaimed} event when
-   * the lease was held (a claim of a free lease writes no row: its holding's end will carry it),
-   * and the granted row — the lease, then the previous holder's as {@code p_*}. One row per lease
-   * claimed: {@code previous} is matched to {@code up} by resource and lane.
-   */
-  private static String claimedEventAndRow(String previous, String join) {
-    return """
-        ev as (
-          insert into lease_event (id, at, resource, lane, kind, owner_id, token,
-                                   previous_owner_id, previous_token, held_since, detail)
-          select up.token, up.claimed_at, up.resource, up.lane, 'reclaimed',
-                 up.owner_id, up.token, %1$s.owner_id, %1$s.token,
-                 case when not %1$s.claim_logged then %1$s.claimed_at end,
-                 case when %1$s.stale_at <= up.claimed_at then 'previous holder stale'
-                      else 'previous holder''s process is gone' end
-            from up %2$s %1$s on %1$s.resource = up.resource and %1$s.lane = up.lane
-           where %1$s.owner_id is not null
-        )
-        select true as granted, %3$s,
-               %1$s.owner_id as p_owner_id, %1$s.token as p_token,
-               %1$s.claimed_at as p_claimed_at, %1$s.heartbeat_at as p_heartbeat_at,
-               %1$s.expires_at as p_expires_at, %1$s.lease_for_us as p_lease_for_us,
-               %1$s.heartbeat_every_us as p_heartbeat_every_us,
-               %1$s.stale_after_us as p_stale_after_us
-          from up %2$s %1$s on %1$s.resource = up.resource and %1$s.lane = up.lane
-        """
-        .formatted(previous, join, prefixed("up", LEASE_COLUMNS));
-  }
-
-  private static final Jdbc.Statement CLAIM_STATEMENT = Jdbc.Statement.of(CLAIM);
-
-  /**
-   * The common claim, of a lease that is free: one conditional update of its row, which writes no
-   * event (the statement ending the holding will carry it; see {@code V3__lease_cycle_events.sql}).
-   * No row: the lease is not free, or has no row yet — {@link #CLAIM_PROBE} tells which.
-   */
-  private static final String CLAIM_FREE =
-      """
-      update lease l set owner_id = :owner, worker_name = :worker,
-             liveness_key = :liveness_key, token = nextval('lease_token_seq'),
-             claimed_at = %1$s, heartbeat_at = %1$s,
-             expires_at = %1$s + :lease_for_us * interval '1 microsecond',
-             stale_at = %1$s + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
-             lease_for_us = :lease_for_us, heartbeat_every_us = :heartbeat_every_us,
-             stale_after_us = :stale_after_us, transitions = l.transitions + 1,
-             holder_clock_skew_us =
-               :holder_epoch_us - (extract(epoch from %1$s) * 1000000)::bigint,
-             claim_logged = false
-       where l.resource = :resource and l.lane = :lane and l.owner_id is null
-      returning l.token, l.heartbeat_at
-      """
-          .formatted(NOW);
-
-  private static final Jdbc.Statement CLAIM_FREE_STATEMENT = Jdbc.Statement.of(CLAIM_FREE);
-
-  /**
-   * After {@link #CLAIM_FREE} found no free row: the row as it is, with what a claim can do about
-   * it — {@code held}; {@code reclaimable} (stale, or its owner's process may be gone: {@link
-   * #CLAIM} decides, and logs the reclaim); {@code raced} (free again: released since). No row: the
-   * lease has none yet ({@link #CLAIM} inserts it). Reads only.
-   */
-  private static final String CLAIM_PROBE =
-      """
-      select case when l.owner_id is null then 'raced'
-                  when l.stale_at <= %1$s or %2$s then 'reclaimable'
-                  else 'held' end as outcome,
-             %3$s
-        from lease l
-       where l.resource = :resource and l.lane = :lane
-      """
-          .formatted(NOW, ownerGone(NOW), prefixed("l", LEASE_COLUMNS));
-
-  private static final Jdbc.Statement CLAIM_PROBE_STATEMENT = Jdbc.Statement.of(CLAIM_PROBE);
-
-  /** A row of {@link #CLAIM_PROBE}: its outcome, and the lease row unless it is free. */
+  /** A row of {@link LeaseSql#CLAIM_PROBE}: its outcome, and the lease row unless it is free. */
   private record FreeClaimRow(String outcome, Optional<Lease> lease) {}
 
   /**
-   * The lease a {@link #CLAIM_FREE} row stands for. The statement returns only what the database
+   * The lease a {@link LeaseSql#CLAIM_FREE} row stands for. The statement returns only what the database
    * chose — the token and its time — and the rest is what it was told: reading back the whole row
    * cost the client more than the statement's own work (a timestamp decoded is an allocation-heavy
    * call of the driver, three of them per claim).
@@ -653,45 +531,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
     return List.copyOf(granted);
   }
 
-  /**
-   * The statement of {@link #claimNext}: pick the first {@code :claim_limit} claimable candidates,
-   * claim them, log the reclaims.
-   */
-  private static String claimNextSql(Candidates candidates) {
-    return """
-        with t as (select %1$s as now),
-        pick as (
-          select l.* from lease l join (%2$s) c on c.resource = l.resource, t
-           where l.lane = :lane and %3$s
-           order by %4$s
-           limit :claim_limit
-             for update of l skip locked
-        ),
-        up as (
-          update lease l set owner_id = :owner, worker_name = :worker,
-                 liveness_key = :liveness_key, token = nextval('lease_token_seq'),
-                 claimed_at = t.now, heartbeat_at = t.now,
-                 expires_at = t.now + :lease_for_us * interval '1 microsecond',
-                 stale_at = t.now + least(:lease_for_us, :stale_after_us) * interval '1 microsecond',
-                 lease_for_us = :lease_for_us, heartbeat_every_us = :heartbeat_every_us,
-                 stale_after_us = :stale_after_us, transitions = l.transitions + 1,
-                 holder_clock_skew_us =
-                   :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint,
-                 claim_logged = l.owner_id is not null
-            from pick, t
-           where l.resource = pick.resource and l.lane = pick.lane
-          returning l.*
-        ),
-        %5$s
-        """
-            .formatted(
-                NOW,
-                candidates.sql(),
-                reclaimable("t.now"),
-                candidates.orderBy(),
-                claimedEventAndRow("pick", "join"));
-  }
-
   private Jdbc.Params claimNextParams(
       String lane,
       OwnerId owner,
@@ -773,73 +612,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
   // Heartbeat and release
   // ---------------------------------------------------------------------------------------------
 
-  private static final String HEARTBEAT =
-      """
-      with t as (select %1$s as now),
-      up as (
-        update lease l set heartbeat_at = t.now,
-               expires_at = t.now + l.lease_for_us * interval '1 microsecond',
-               stale_at = t.now + least(l.lease_for_us, l.stale_after_us) * interval '1 microsecond',
-               holder_clock_skew_us = :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
-          from t
-         where l.resource = :resource and l.lane = :lane
-           and l.owner_id is not distinct from :owner and l.token = :token
-        returning l.*
-      ),
-      ev as (
-        insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                 previous_owner_id, previous_token, detail)
-        select t.now, :resource, :lane, 'lost', :owner, :token, null, null, 'heartbeat refused'
-          from t where not exists (select 1 from up)
-      )
-      select true as renewed, %2$s from up
-      union all
-      select false, %3$s from lease l
-       where l.resource = :resource and l.lane = :lane and not exists (select 1 from up)
-      """
-          .formatted(NOW, prefixed("up", LEASE_COLUMNS), prefixed("l", LEASE_COLUMNS));
-
-  private static final Jdbc.Statement HEARTBEAT_STATEMENT = Jdbc.Statement.of(HEARTBEAT);
-
-  /**
-   * {@link #HEARTBEAT} for many leases in one statement: the leases come in as arrays, each row
-   * says which input it answers ({@code ord}, 1-based).
-   */
-  private static final String HEARTBEAT_ALL =
-      """
-      with t as (select %1$s as now),
-      k as (
-        select * from unnest(cast(:resources as text[]), cast(:lanes as text[]),
-                             cast(:owners as text[]), cast(:tokens as bigint[]))
-               with ordinality as k(resource, lane, owner_id, token, ord)
-      ),
-      up as (
-        update lease l set heartbeat_at = t.now,
-               expires_at = t.now + l.lease_for_us * interval '1 microsecond',
-               stale_at = t.now + least(l.lease_for_us, l.stale_after_us) * interval '1 microsecond',
-               holder_clock_skew_us = :holder_epoch_us - (extract(epoch from t.now) * 1000000)::bigint
-          from t, k
-         where l.resource = k.resource and l.lane = k.lane
-           and l.owner_id = k.owner_id and l.token = k.token
-        returning k.ord, l.*
-      ),
-      ev as (
-        insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                 previous_owner_id, previous_token, detail)
-        select t.now, k.resource, k.lane, 'lost', k.owner_id, k.token, null, null,
-               'heartbeat refused'
-          from t, k where not exists (select 1 from up where up.ord = k.ord)
-      )
-      select true as renewed, up.ord, %2$s from up
-      union all
-      select false, k.ord, %3$s
-        from k left join lease l on l.resource = k.resource and l.lane = k.lane
-       where not exists (select 1 from up where up.ord = k.ord)
-      """
-          .formatted(NOW, prefixed("up", LEASE_COLUMNS), prefixed("l", LEASE_COLUMNS));
-
-  private static final Jdbc.Statement HEARTBEAT_ALL_STATEMENT = Jdbc.Statement.of(HEARTBEAT_ALL);
-
   /** One round trip whatever the count: every lease in one statement. */
   @Override
   public List<HeartbeatResult> heartbeatAll(List<Lease> leases) {
@@ -888,7 +660,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
     return Arrays.asList(results);
   }
 
-  /** A row of {@link #HEARTBEAT_ALL}: which lease it answers, and the answer. */
+  /** A row of {@link LeaseSql#HEARTBEAT_ALL}: which lease it answers, and the answer. */
   private record IndexedRow(int index, ClaimRow row) {}
 
   @Override
@@ -914,60 +686,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
     listener.lost(lease, reason);
     return new HeartbeatResult.Lost(reason, current);
   }
-
-  private static final String FREE_COLUMNS =
-      """
-      owner_id = null, worker_name = null, liveness_key = null,
-      heartbeat_at = null, expires_at = null, stale_at = null, lease_for_us = null,
-      heartbeat_every_us = null, stale_after_us = null, holder_clock_skew_us = null""";
-
-  /**
-   * The bare release: frees the row if owner and token still match and, in the same statement,
-   * writes the holding's one event row (with its claim, when that has no row of its own). No row
-   * back: refused, and {@link #release} records the loss. {@code %3$s} (the commit mode) is
-   * evaluated in the update's condition, once, before the row is changed.
-   */
-  private static final String RELEASE_TEMPLATE =
-      """
-      with up as (
-        update lease set %2$s
-         where resource = :resource and lane = :lane
-           and owner_id is not distinct from :owner and token = :token
-           and %3$s is not null
-        returning claimed_at, claim_logged
-      )
-      insert into lease_event (at, resource, lane, kind, owner_id, token, held_since)
-      select %1$s, :resource, :lane, 'released', :owner, :token,
-             case when not up.claim_logged then up.claimed_at end
-        from up
-      returning 1
-      """;
-
-  /**
-   * How a release transaction commits: {@code set_config(..., true)} lasts until the end of the
-   * transaction, so the setting never outlives the release on a pooled connection.
-   */
-  private static String commitMode(boolean synchronous) {
-    return synchronous
-        ? "current_setting('synchronous_commit')"
-        : "set_config('synchronous_commit', 'off', true)";
-  }
-
-  private static final String RELEASE_CHECKED =
-      """
-      with t as (select %1$s as now),
-      up as (
-        update lease set %2$s
-         where resource = :resource and lane = :lane
-           and owner_id is not distinct from :owner and token = :token
-        returning claimed_at, claim_logged
-      )
-      insert into lease_event (at, resource, lane, kind, owner_id, token, held_since)
-      select t.now, :resource, :lane, 'released', :owner, :token,
-             case when not up.claim_logged then up.claimed_at end
-        from t, up
-      """
-          .formatted(NOW, FREE_COLUMNS);
 
   @Override
   public boolean release(Lease lease, Completion<Handle> completion) {
@@ -1087,29 +805,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
   // Manual release and recovery
   // ---------------------------------------------------------------------------------------------
 
-  private static final String RELEASE_MANUALLY =
-      """
-      with t as (select %1$s as now),
-      prev as (select * from lease where resource = :resource and lane = :lane
-                                     and owner_id is not null for update),
-      up as (
-        update lease l set %2$s, token = nextval('lease_token_seq')
-          from prev
-         where l.resource = prev.resource and l.lane = prev.lane
-        returning l.resource, l.token
-      ),
-      ev as (
-        insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                 previous_owner_id, previous_token, held_since, detail)
-        select t.now, :resource, :lane, 'manually_released', null, up.token,
-               prev.owner_id, prev.token,
-               case when not prev.claim_logged then prev.claimed_at end, :detail
-          from t, up, prev
-      )
-      select %3$s from prev join up on true
-      """
-          .formatted(NOW, FREE_COLUMNS, prefixed("prev", LEASE_COLUMNS));
-
   @Override
   public Optional<Lease> releaseManually(LeaseKey key, String actor) {
     requireNonNull(key, "key");
@@ -1126,40 +821,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
     released.ifPresent(lease -> listener.manuallyReleased(lease, actor));
     return released;
   }
-
-  private static final String RECOVER =
-      """
-      with t as (select %1$s as now),
-      victims as (
-        select l.*,
-               case when l.worker_name = :worker then 'EARLIER_INCARNATION'
-                    when l.stale_at <= t.now then 'STALE'
-                    else 'OWNER_GONE' end as reason
-          from lease l, t
-         where l.owner_id is not null and l.owner_id <> :self
-           and (l.worker_name = :worker
-                or l.stale_at <= t.now
-                or %4$s)
-           for update of l skip locked
-      ),
-      up as (
-        update lease l set %2$s
-          from victims v
-         where l.resource = v.resource and l.lane = v.lane
-        returning l.resource
-      ),
-      ev as (
-        insert into lease_event (at, resource, lane, kind, owner_id, token,
-                                 previous_owner_id, previous_token, held_since, detail)
-        select t.now, v.resource, v.lane, 'recovered', :self, null, v.owner_id, v.token,
-               case when not v.claim_logged then v.claimed_at end,
-               lower(replace(v.reason, '_', ' '))
-          from t, victims v
-      )
-      select %3$s, v.reason from victims v
-       order by v.resource, v.lane
-      """
-          .formatted(NOW, FREE_COLUMNS, prefixed("v", LEASE_COLUMNS), ownerGone("t.now"));
 
   @Override
   public RecoveryReport recover(OwnerId self) {
@@ -1189,12 +850,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
   // ---------------------------------------------------------------------------------------------
   // Reads
   // ---------------------------------------------------------------------------------------------
-
-  private static final Jdbc.Statement FIND_STATEMENT =
-      Jdbc.Statement.of(
-          "select "
-              + LEASE_COLUMNS
-              + " from lease where resource = :resource and lane = :lane and owner_id is not null");
 
   @Override
   public Optional<Lease> find(LeaseKey key) {
@@ -1309,7 +964,7 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
   /** One row of a claim or heartbeat: the outcome, the lease (if any) and the previous lease. */
   private record ClaimRow(boolean granted, Optional<Lease> lease, Optional<Lease> previous) {}
 
-  /** A row of {@link #HEARTBEAT}: the outcome and the lease, if any. */
+  /** A row of {@link LeaseSql#HEARTBEAT}: the outcome and the lease, if any. */
   private static ClaimRow heartbeatRow(ResultSet rs, StatementContext ctx) throws SQLException {
     boolean renewed = rs.getBoolean(1);
     Optional<Lease> lease =
@@ -1359,18 +1014,6 @@ public final class PostgresLeaseStore implements LeaseStore<Handle>, WorkerLease
   static Instant instant(ResultSet rs, String column) throws SQLException {
     OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
     return value == null ? null : value.toInstant();
-  }
-
-  private static String prefixed(String alias, String columns) {
-    StringBuilder out = new StringBuilder();
-    for (String column : columns.split(",")) {
-      if (out.length() > 0) {
-        out.append(", ");
-      }
-      String c = column.strip();
-      out.append(alias).append('.').append(c).append(" as ").append(c);
-    }
-    return out.toString();
   }
 
   private <S extends SqlStatement<S>> S bindNow(S statement) {
