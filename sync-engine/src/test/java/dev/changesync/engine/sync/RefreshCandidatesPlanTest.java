@@ -166,21 +166,7 @@ class RefreshCandidatesPlanTest {
 
     // The claim itself takes what grouping all hints would: the repository whose oldest due hint
     // is the oldest, among those whose refresh lease is free.
-    String expected =
-        jdbi.withHandle(
-            h ->
-                h.createQuery(
-                        """
-                        select 'repo:' || h.repository_id from refresh_hint h
-                          join lease l on l.resource = 'repo:' || h.repository_id
-                                      and l.lane = 'refresh' and l.owner_id is null
-                         where h.last_attempt_at is null
-                         group by h.repository_id
-                         order by min(h.first_seen_at), h.repository_id
-                         limit 1
-                        """)
-                    .mapTo(String.class)
-                    .one());
+    String expected = pickedByGrouping();
     Optional<ClaimResult.Granted> granted =
         store.claimNext(
             Lanes.REFRESH, owner, LeasePolicy.defaults(), picker.complete(WorkKind.REFRESH));
@@ -192,21 +178,7 @@ class RefreshCandidatesPlanTest {
   void workPickingFallsBackToTheCompleteQueryWhenTheFirstHintsAreAllTaken() {
     // The oldest hints are all on the repository whose refresh lease another worker holds: the
     // bounded tier finds nothing claimable, and the complete query picks what grouping would.
-    String expected =
-        jdbi.withHandle(
-            h ->
-                h.createQuery(
-                        """
-                        select 'repo:' || h.repository_id from refresh_hint h
-                          join lease l on l.resource = 'repo:' || h.repository_id
-                                      and l.lane = 'refresh' and l.owner_id is null
-                         where h.last_attempt_at is null
-                         group by h.repository_id
-                         order by min(h.first_seen_at), h.repository_id
-                         limit 1
-                        """)
-                    .mapTo(String.class)
-                    .one());
+    String expected = pickedByGrouping();
     List<WorkPicking.Tier> tiers = picker.tiers(WorkKind.REFRESH, false);
     assertThat(tiers).hasSize(2);
     assertThat(
@@ -221,6 +193,24 @@ class RefreshCandidatesPlanTest {
               assertThat(p.kind()).isEqualTo(WorkKind.REFRESH);
               assertThat(p.lease().key().resource()).isEqualTo(expected);
             });
+  }
+
+  /** The repository grouping all hints picks: the oldest due hint among free refresh leases. */
+  private String pickedByGrouping() {
+    return jdbi.withHandle(
+            h ->
+                h.createQuery(
+                        """
+                        select 'repo:' || h.repository_id from refresh_hint h
+                          join lease l on l.resource = 'repo:' || h.repository_id
+                                      and l.lane = 'refresh' and l.owner_id is null
+                         where h.last_attempt_at is null
+                         group by h.repository_id
+                         order by min(h.first_seen_at), h.repository_id
+                         limit 1
+                        """)
+                    .mapTo(String.class)
+                    .one());
   }
 
   @Test
