@@ -89,10 +89,10 @@ export function renderRepositories(list, filter, sort) {
   document.getElementById("repo-empty").hidden = list.repositories.length > 0;
 }
 
-function fieldValue(key, value, now) {
+function fieldValue(value, now) {
   if (value === null || value === undefined) return el("span", { class: "muted" }, "—");
   if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) {
-    return el("span", { title: value }, relative(value, now) + " · " + value);
+    return el("span", { title: value }, relative(value, now), " ", el("span", { class: "muted iso" }, value));
   }
   return String(value);
 }
@@ -117,8 +117,8 @@ export function renderDetail(detail) {
   section.hidden = false;
   const { status, pulls } = detail;
   document.getElementById("detail-name").textContent = status.full_name;
-  const fields = Object.entries(status).flatMap(([key, value]) =>
-    [el("dt", {}, key), el("dd", {}, fieldValue(key, value, pulls.now))]);
+  const fields = Object.entries(status).map(([key, value]) => el("div", { class: "field" },
+    el("dt", {}, key), el("dd", {}, fieldValue(value, pulls.now))));
   document.getElementById("detail-fields").replaceChildren(...fields);
   syncRows(document.getElementById("pulls-table"), pulls.pulls, (p) => p.number, PULL_COLUMNS,
     pulls.now, (p) => "freshness-" + p.freshness);
@@ -131,7 +131,7 @@ const resourceCell = (resource, repository) => el("span", {},
 
 const LEASE_COLUMNS = [
   { label: "Resource", render: (l) => resourceCell(l.resource, l.repository) },
-  { label: "Lane", render: (l) => l.lane },
+  { label: "Lane", class: "nowrap", render: (l) => l.lane },
   { label: "State", render: (l) => badge(l.state, l.state === "HELD" ? "ok" : "warn") },
   { label: "Owner", render: (l) => el("span", { class: "owner" }, l.owner_id) },
   { label: "Token", render: (l) => el("span", { class: "token" }, String(l.token)) },
@@ -180,10 +180,10 @@ export function renderHistory(events, filter, names, now) {
   const shown = events.filter((e) => !needle || e.resource.toLowerCase().includes(needle)
     || (names.get(e.resource) || "").toLowerCase().includes(needle));
   const columns = [
-    { label: "When", render: (e) => el("span", { title: e.at }, relative(e.at, now)) },
+    { label: "When", class: "nowrap", render: (e) => el("span", { title: e.at }, relative(e.at, now)) },
     { label: "Event", render: (e) => badge(...(EVENT_KINDS[e.kind] || [e.kind, ""])) },
     { label: "Resource", render: (e) => resourceCell(e.resource, names.get(e.resource)) },
-    { label: "Lane", render: (e) => e.lane },
+    { label: "Lane", class: "nowrap", render: (e) => e.lane },
     { label: "Owner", render: (e) => e.owner_id || "—" },
     { label: "Token", render: (e) => (e.token === null ? "—" : String(e.token)) },
     { label: "Previous", render: (e) => e.previous_owner_id
