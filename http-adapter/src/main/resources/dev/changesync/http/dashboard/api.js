@@ -60,7 +60,8 @@ export const api = {
   repositories: () => request("GET", API + "/repos?limit=1000"),
   leases: () => request("GET", API + "/leases"),
   workers: () => request("GET", API + "/workers"),
-  events: () => request("GET", API + "/leases/events?limit=200"),
+  events: (resource) => request("GET", API + "/leases/events?limit=200"
+    + (resource ? "&resource=" + encodeURIComponent(resource) : "")),
   status: (name) => request("GET", repoPath(name) + "/status"),
   pulls: (name) => request("GET", repoPath(name) + "/pulls?limit=200"),
   track: (name, mode, priority) =>

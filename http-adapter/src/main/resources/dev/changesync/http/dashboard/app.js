@@ -8,7 +8,10 @@ import { renderDetail, renderHistory, renderLeases, renderRepositories, renderWo
 const POLL_EVERY_MS = 2000;
 const $ = (id) => document.getElementById(id);
 
-const state = { server: null, data: null, selected: null, timer: null, running: false, again: false };
+const state = {
+  server: null, data: null, selected: null, historyResource: null,
+  timer: null, running: false, again: false,
+};
 
 function render() {
   const d = state.data;
@@ -33,13 +36,25 @@ function banner(text) {
   $("banner").hidden = !text;
 }
 
+/**
+ * The resource the history filter names exactly — `repo:42`, or a tracked repository's name — so
+ * that the server is asked for that resource's events, however old; else null (the latest 200).
+ */
+function historyResource() {
+  const text = $("history-filter").value.trim();
+  if (/^[A-Za-z_-]+:[^\s/]+$/.test(text)) return text;
+  const repo = state.data?.repos.repositories.find((r) => r.full_name.toLowerCase() === text.toLowerCase());
+  return repo ? "repo:" + repo.repository_id : null;
+}
+
 async function load() {
   if (!state.server) {
     state.server = await api.server();
     $("server-version").textContent = "version " + state.server.version;
   }
+  const resource = historyResource();
   const [repos, leases, workers, events] =
-    await Promise.all([api.repositories(), api.leases(), api.workers(), api.events()]);
+    await Promise.all([api.repositories(), api.leases(), api.workers(), api.events(resource)]);
   let detail = null;
   if (state.selected) {
     try {
@@ -50,6 +65,7 @@ async function load() {
       state.selected = null; // no longer tracked
     }
   }
+  state.historyResource = resource;
   return { repos, leases, workers, events, detail };
 }
 
@@ -104,7 +120,10 @@ function open(name) {
 
 $("repo-filter").addEventListener("input", render);
 $("repo-sort").addEventListener("change", render);
-$("history-filter").addEventListener("input", render);
+$("history-filter").addEventListener("input", () => {
+  render();
+  if (historyResource() !== state.historyResource) poll();
+});
 $("repo-table").addEventListener("click", (event) => {
   const button = event.target.closest("button[data-action=open]");
   if (button) open(button.closest("tr").item.full_name);
