@@ -127,7 +127,7 @@ class DashboardBrowserIT {
     enterToken(ADMIN);
     browser.until("admin actions", d -> browser.shown("#detail-fetch"));
     browser.find("#detail-fetch").click();
-    browser.until("the fetch request", d -> textIfShown("#message.ok"));
+    browser.until("the fetch request", d -> message("Fetch of acme/widgets requested"));
     WebElement lease = browser.until("the fetch lease", d -> browser.find(leaseRow(fetchLease)));
     LeaseList.Entry held = heldLease(widgetsId);
     String owner = server.changesync().owner().toString();
@@ -142,8 +142,8 @@ class DashboardBrowserIT {
     assertThat(browser.find("#confirm-text").getText())
         .contains(owner, "token " + held.token(), "acme/widgets");
     browser.find("#confirm-ok").click();
-    String released = browser.until("the release", d -> textIfShown("#message.ok"));
-    assertThat(released).contains("Released the fetch lease", "token " + held.token());
+    String released = browser.until("the release", d -> message("Released the fetch lease"));
+    assertThat(released).contains("acme/widgets", owner, "token " + held.token());
     browser.until(
         "the token going up",
         d -> Long.parseLong(browser.find(leaseRow(fetchLease) + " .token").getText()) > held.token());
@@ -174,6 +174,33 @@ class DashboardBrowserIT {
     server = start(port);
     browser.until("live again", d -> !browser.shown("#banner") && browser.find("#connection").getText().equals("live"));
     assertThat(browser.find(row("acme/widgets")).isDisplayed()).isTrue();
+  }
+
+  @Test
+  void withAReadTokenAndNoAdminTokenThePageAsksForTheReadTokenAndOffersNoAction() {
+    fake = FakeGitHub.start();
+    fake.createRepo("acme", "widgets").openPrs(1);
+    Map<String, String> env = ReadRoutesTest.env(db, fake);
+    env.put("CHANGESYNC_ROLE", "http");
+    env.put("CHANGESYNC_READ_TOKEN", "browser-read-token");
+    server = ChangesyncServer.start(ChangesyncConfig.from(env));
+    server.changesync().admin().configureBackfill(WIDGETS, BackfillMode.OPEN_ONLY, 0);
+
+    browser = new Browser(1280, 1000);
+    browser.open(server.baseUri() + "/");
+    String asked = browser.until("the token request", d -> textIfShown("#banner"));
+    assertThat(asked).contains("needs a token to read");
+    assertThat(browser.find("#token-label").getText()).isEqualTo("Read or admin token");
+
+    browser.find("#token-input").sendKeys("browser-read-token");
+    browser.find("#token-submit").click();
+    browser.until("the data", d -> browser.shown(row("acme/widgets")));
+    assertThat(browser.shown("#banner")).isFalse();
+    assertThat(browser.shown("#admin-off")).as("says why there are no actions").isTrue();
+    assertThat(browser.shown("#token-form")).isFalse();
+    assertThat(browser.driver().findElements(By.cssSelector(".admin-only")))
+        .isNotEmpty()
+        .noneMatch(WebElement::isDisplayed);
   }
 
   private void enterToken(String token) {
@@ -213,6 +240,12 @@ class DashboardBrowserIT {
         .allSatisfy(r -> assertThat(r.getText()).contains("repo:" + widgetsId));
     browser.find("#repo-filter").clear();
     browser.find("#history-filter").clear();
+  }
+
+  /** The success message, once it says {@code start}. */
+  private String message(String start) {
+    String text = textIfShown("#message.ok");
+    return text != null && text.startsWith(start) ? text : null;
   }
 
   private String textIfShown(String css) {

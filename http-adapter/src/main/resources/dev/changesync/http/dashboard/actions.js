@@ -106,9 +106,10 @@ export function setupActions(ctx) {
     if (!button) return;
     const lease = { ...button.closest("tr").item };
     if (!(await confirmRelease(lease))) return;
+    const name = lease.repository ? lease.repository + " (" + lease.resource + ")" : lease.resource;
     act("the release of " + lease.resource + " " + lease.lane,
       () => api.release(lease.resource, lease.lane),
-      (r) => "Released the " + r.lane + " lease of " + r.resource + " by hand: it was held by "
+      (r) => "Released the " + r.lane + " lease of " + name + " by hand: it was held by "
         + r.previous_owner_id + " with token " + r.previous_token + ".", ctx);
   });
 }
