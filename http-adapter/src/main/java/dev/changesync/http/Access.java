@@ -71,6 +71,11 @@ final class Access {
     return anyHost;
   }
 
+  /** Whether reads under {@value HttpApi#API} need a token. */
+  boolean readTokenConfigured() {
+    return readToken.isPresent();
+  }
+
   void register(RoutesConfig routes) {
     routes.before(this::check);
   }

@@ -139,6 +139,7 @@ final class HttpApi {
     if (apiRoutes) {
       String repo = API + "/repos/{owner}/{repo}";
       routes.get(repo + "/status", this::repositoryStatus);
+      routes.get(repo + "/pulls", this::openPulls);
       routes.get(repo + "/pulls/{number}/status", this::pullStatus);
       routes.get(repo + "/pulls/{number}", this::pullSnapshot);
       routes.get(repo + "/pulls/{number}/files", this::pullFiles);
@@ -146,12 +147,14 @@ final class HttpApi {
       routes.get(API + "/leases/events", this::leaseEvents);
       routes.get(API + "/workers", this::workers);
       routes.get(API + "/repos", this::repositories);
+      routes.get(API + "/server", this::server);
       routes.delete(repo, this::untrack);
       routes.post(repo + "/backfill", this::configureBackfill);
       routes.post(repo + "/fetch", this::requestFetch);
       routes.post(API + "/recover", this::recover);
       routes.post(API + "/leases/release", this::releaseLease);
       routes.post("/webhooks/github", this::webhook);
+      new Dashboard().register(routes);
     }
     errors(routes);
   }
@@ -294,6 +297,23 @@ final class HttpApi {
     RepoName name = repoName(ctx);
     int number = pullNumber(ctx);
     ctx.json(changesync.status().pullFiles(name, number));
+  }
+
+  private void openPulls(Context ctx) {
+    RepoName name = repoName(ctx);
+    int limit = RepositoryCatalog.limit(ctx.queryParam("limit"));
+    ctx.json(changesync.status().openPulls(name, limit));
+  }
+
+  /** What this server offers a client such as the dashboard: which tokens it knows, its version. */
+  private void server(Context ctx) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("version", ChangesyncServer.version());
+    body.put("owner_id", changesync.owner().toString());
+    body.put("runs_workers", changesync.worker().isPresent());
+    body.put("admin_token_configured", adminToken.isPresent());
+    body.put("read_token_configured", access.readTokenConfigured());
+    ctx.json(body);
   }
 
   private void leases(Context ctx) {

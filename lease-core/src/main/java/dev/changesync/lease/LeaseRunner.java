@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import com.google.common.util.concurrent.MoreExecutors;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -530,27 +531,57 @@ public final class LeaseRunner<W> {
       synchronized (this) {
         members = new ArrayList<>(runs);
       }
-      List<Run> beating = new ArrayList<>(members.size());
-      List<Lease> leases = new ArrayList<>(members.size());
+      // One key can have two runs here at once: a run whose lease was released by hand (it learns
+      // so from this very heartbeat) and the run that claimed the key again since. heartbeatAll
+      // takes each key once, so such a pair goes out in two calls: each round holds a key once.
+      List<Map<LeaseKey, Run>> runRounds = new ArrayList<>();
+      List<Map<LeaseKey, Lease>> leaseRounds = new ArrayList<>();
       for (Run run : members) {
         Lease lease = run.leaseToRenew();
-        if (lease != null) {
-          beating.add(run);
-          leases.add(lease);
+        if (lease == null) {
+          continue;
         }
+        int round = 0;
+        while (round < leaseRounds.size() && leaseRounds.get(round).containsKey(lease.key())) {
+          round++;
+        }
+        if (round == leaseRounds.size()) {
+          runRounds.add(new LinkedHashMap<>());
+          leaseRounds.add(new LinkedHashMap<>());
+        }
+        runRounds.get(round).put(lease.key(), run);
+        leaseRounds.get(round).put(lease.key(), lease);
       }
+      int done = 0;
+      try {
+        for (; done < leaseRounds.size(); done++) {
+          beat(
+              new ArrayList<>(runRounds.get(done).values()),
+              new ArrayList<>(leaseRounds.get(done).values()));
+        }
+      } finally {
+        // Only when a round threw an Error: the runs of later rounds are told their heartbeat failed.
+        for (int i = done + 1; i < runRounds.size(); i++) {
+          for (Run run : runRounds.get(i).values()) {
+            run.heartbeatDone(ticker.read(), null);
+          }
+        }
+        tickDone();
+      }
+    }
+
+    /** One heartbeatAll call for {@code leases}, of different keys; each result to its run. */
+    private void beat(List<Run> beating, List<Lease> leases) {
       long started = ticker.read();
       List<HeartbeatResult> results = null;
       try {
-        if (!leases.isEmpty()) {
-          results = store.heartbeatAll(leases);
-          if (results.size() != leases.size()) {
-            log.warn(
-                "heartbeat of {} leases returned {} results; ignoring them",
-                leases.size(),
-                results.size());
-            results = null;
-          }
+        results = store.heartbeatAll(leases);
+        if (results.size() != leases.size()) {
+          log.warn(
+              "heartbeat of {} leases returned {} results; ignoring them",
+              leases.size(),
+              results.size());
+          results = null;
         }
       } catch (RuntimeException e) {
         log.warn("heartbeat of {} lease(s) failed; will retry", leases.size(), e);
@@ -558,7 +589,6 @@ public final class LeaseRunner<W> {
         for (int i = 0; i < beating.size(); i++) {
           beating.get(i).heartbeatDone(started, results == null ? null : results.get(i));
         }
-        tickDone();
       }
     }
 

@@ -58,6 +58,10 @@ class LeaseRunnerBatchTest {
           synchronized (batchSizes) {
             batchSizes.add(leases.size());
           }
+          // As the PostgreSQL store: the leases of one call must be of different keys.
+          if (leases.stream().map(Lease::key).distinct().count() != leases.size()) {
+            throw new IllegalArgumentException("heartbeatAll got a key more than once: " + leases);
+          }
           if (failing.get()) {
             throw new IllegalStateException("database unreachable");
           }
@@ -187,6 +191,25 @@ class LeaseRunnerBatchTest {
     assertThat(third.cancellation.isCancelled()).isFalse();
     scheduler.advance(ofSeconds(1));
     assertThat(batchSizes).containsExactly(3, 2);
+  }
+
+  @Test
+  void aKeyReleasedByHandAndClaimedAgainIsRenewedBesideTheRunItSuperseded() throws Exception {
+    Work superseded = start("repo:1");
+    store.releaseManually(LeaseKey.of("repo:1", "fetch"), "operator");
+    Work successor = start("repo:1");
+    Instant claimedAgainAt = clock.instant();
+
+    scheduler.advance(ofSeconds(1));
+
+    assertThat(superseded.outcome.get(WAIT_SECONDS, TimeUnit.SECONDS))
+        .isInstanceOf(RunOutcome.Lost.class);
+    assertThat(batchSizes).as("one call per lease of the key").containsExactly(1, 1);
+    assertThat(heartbeatAt("repo:1")).isEqualTo(claimedAgainAt.plusSeconds(1));
+    // Past stale-after the successor still holds its lease: its heartbeats never failed.
+    scheduler.advance(ofSeconds(4));
+    assertThat(successor.cancellation.isCancelled()).isFalse();
+    assertThat(heartbeatAt("repo:1")).isEqualTo(claimedAgainAt.plusSeconds(5));
   }
 
   @Test

@@ -145,6 +145,10 @@ public final class RepositoryCatalog {
             nextRetry,
             Rows.optInstant(rs, "github_not_found_at"),
             facts.converged(),
-            facts.phase()));
+            facts.phase(),
+            Rows.optInstant(rs, "last_webhook_at"),
+            facts.fetchHeld(),
+            facts.refreshHeld(),
+            facts.backfillHeld()));
   }
 }

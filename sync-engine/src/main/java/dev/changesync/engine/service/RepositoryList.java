@@ -23,6 +23,7 @@ public record RepositoryList(Instant now, List<Entry> repositories, Optional<Str
    *
    * @param nextRetryAt the earliest {@code *_next_attempt_at} of its lanes (empty when none backs
    *     off)
+   * @param fetchInProgress whether its fetch lease is HELD now; likewise for refresh and backfill
    */
   public record Entry(
       long repositoryId,
@@ -45,5 +46,9 @@ public record RepositoryList(Instant now, List<Entry> repositories, Optional<Str
       Optional<Instant> nextRetryAt,
       Optional<Instant> githubNotFoundAt,
       boolean converged,
-      SyncPhase phase) {}
+      SyncPhase phase,
+      Optional<Instant> lastWebhookAt,
+      boolean fetchInProgress,
+      boolean refreshInProgress,
+      boolean backfillInProgress) {}
 }

@@ -323,6 +323,61 @@ public final class StatusService {
     return new PullStatus(repo.id(), repo.name().fullName(), number, inventory, snapshot, hint);
   }
 
+  /** Most open pull requests listed at once by {@link #openPulls}. */
+  public static final int MAX_OPEN_PULLS = 1000;
+
+  private static final String OPEN_PULLS =
+      """
+      select o.number, o.title, o.draft, o.freshness, o.updated_at, o.head_sha,
+             o.snapshot_head_sha, o.snapshot_indexed_at, o.last_error
+        from open_pr o
+       where o.repository_id = :id
+       order by o.updated_at desc, o.number desc
+       limit :limit
+      """;
+
+  /**
+   * Up to {@code limit} (1–{@value #MAX_OPEN_PULLS}) of {@code name}'s open pull requests with
+   * their freshness, most recently updated first; {@link NotFoundException} when not tracked.
+   */
+  public OpenPullList openPulls(RepoName name, int limit) {
+    requireNonNull(name, "name");
+    if (limit < 1 || limit > MAX_OPEN_PULLS) {
+      throw new BadInputException("invalid limit " + limit + ": from 1 to " + MAX_OPEN_PULLS);
+    }
+    return Database.call(
+        () ->
+            jdbi.withHandle(
+                h -> {
+                  RepositoryStatus status =
+                      repositoryStatus(h, name).orElseThrow(() -> notTracked(name));
+                  List<OpenPullList.Entry> pulls =
+                      h.createQuery(OPEN_PULLS)
+                          .bind("id", status.repositoryId())
+                          .bind("limit", limit)
+                          .map(
+                              (rs, ctx) ->
+                                  new OpenPullList.Entry(
+                                      rs.getInt("number"),
+                                      Rows.optString(rs, "title"),
+                                      rs.getBoolean("draft"),
+                                      Optional.ofNullable(rs.getString("freshness"))
+                                          .orElse("missing"),
+                                      Rows.instant(rs, "updated_at"),
+                                      rs.getString("head_sha"),
+                                      Rows.optString(rs, "snapshot_head_sha"),
+                                      Rows.optInstant(rs, "snapshot_indexed_at"),
+                                      Rows.optString(rs, "last_error")))
+                          .list();
+                  return new OpenPullList(
+                      status.repositoryId(),
+                      status.fullName(),
+                      time.now(h),
+                      status.openPrTotal(),
+                      pulls);
+                }));
+  }
+
   /** The snapshot of pull request {@code number}; {@link NotFoundException} when there is none. */
   public PullSnapshot pullSnapshot(RepoName name, int number) {
     requireNonNull(name, "name");
