@@ -104,15 +104,34 @@ sed -i 's#^request = function()#request_unused = function()#' "$work/healthz.lua
 base="http://127.0.0.1:$PORT"
 curl -sf "$base/v1/changes/repos/org1/repo-100/status" >/dev/null || { echo "status of a seeded repository failed" >&2; exit 1; }
 wrk -t"$THREADS" -c"$CONNECTIONS" -d2s -s "$work/status.lua" "$base" >/dev/null # warm-up
-# Both in the same run: status first, then healthz, on the same server.
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/status.lua" "$base" >"$work/status.out"
-wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/healthz.lua" "$base/healthz" >"$work/healthz.out"
 
-summary() { # name file -> "name: N req, p50, p99, req/s"
+# CPU time (clock ticks) of the server JVM, and of every PostgreSQL process, from /proc.
+cpu_of() { # pid... -> utime + stime summed
+  local total=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+pg_pids() { pgrep -x postgres || pgrep postgres || true; }
+# Both in the same run: status first, then healthz, on the same server.
+for what in status healthz; do
+  path=$base; [ "$what" = healthz ] && path=$base/healthz
+  jvm_before=$(cpu_of "$server_pid"); pg_before=$(cpu_of $(pg_pids))
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$work/$what.lua" "$path" >"$work/$what.out"
+  echo "$(( $(cpu_of "$server_pid") - jvm_before )) $(( $(cpu_of $(pg_pids)) - pg_before ))" >"$work/$what.cpu"
+done
+
+summary() { # name file -> "name: N req, p50, p99, req/s, CPU per request"
   read -r _ requests p50 p99 errors micros < <(grep '^RESULT' "$2")
+  read -r jvm_ticks pg_ticks <"$work/$1.cpu"
+  hz=$(getconf CLK_TCK)
   rps=$(awk -v n="$requests" -v us="$micros" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
-  printf '%-8s %9d requests  p50 %7.2f ms  p99 %7.2f ms  %8d req/s  %d errors\n' \
-    "$1" "$requests" "$p50" "$p99" "$rps" "$errors"
+  per=$(awk -v n="$requests" -v j="$jvm_ticks" -v p="$pg_ticks" -v hz="$hz" \
+    'BEGIN { printf "server %.0f µs + PostgreSQL %.0f µs CPU per request", j / hz * 1e6 / n, p / hz * 1e6 / n }')
+  printf '%-8s %9d requests  p50 %7.2f ms  p99 %7.2f ms  %8d req/s  %d errors  %s\n' \
+    "$1" "$requests" "$p50" "$p99" "$rps" "$errors" "$per"
   echo "$rps" >"$work/$1.rps"
 }
 echo "status load: $REPOS repositories, $CONNECTIONS connections, $DURATION each, pool ${POOL_SIZE:-default}"
