@@ -20,6 +20,20 @@ public interface GitHub {
     return java.util.Optional.empty();
   }
 
+  /** Each credential's rate limit as this client last saw it (empty when it has seen none). */
+  default List<CredentialRateLimit> credentialRateLimits() {
+    return List.of();
+  }
+
+  /**
+   * The identity of the credential repositories of {@code owner} are read under, when known
+   * without a request (see {@link CredentialRateLimit#credential()}); empty when the client has
+   * not found the owner's GitHub App installation yet, or does not say.
+   */
+  default java.util.Optional<String> credential(String owner, String repo) {
+    return java.util.Optional.empty();
+  }
+
   /**
    * {@code GET /repos/{owner}/{repo}/pulls?state=open&per_page=100}, following {@code rel="next"}
    * until the last page or until {@code consumer} returns false.
