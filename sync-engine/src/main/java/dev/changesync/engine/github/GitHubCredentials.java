@@ -225,7 +225,17 @@ final class GitHubCredentials {
       if (scope.owner() == null) {
         return tokens.token(scope.installationId());
       }
-      return tokens.token(directory.installationFor(scope.owner(), scope.repo()));
+      long installationId = directory.installationFor(scope.owner(), scope.repo());
+      try {
+        return tokens.token(installationId);
+      } catch (GitHubException e) {
+        if (e.status().orElse(0) != 404) {
+          throw e;
+        }
+        // The installation is gone (the app was uninstalled, perhaps installed again).
+        directory.forget(scope.owner(), installationId);
+        return tokens.token(directory.installationFor(scope.owner(), scope.repo()));
+      }
     }
 
     @Override
