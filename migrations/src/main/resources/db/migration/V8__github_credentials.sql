@@ -35,6 +35,10 @@ create table github_installation (
     installation_id         bigint      primary key,
     account                 text,                    -- the user or organisation it is installed on
     tracks_all              boolean     not null default false,
+    -- the backfill mode and priority its repositories are tracked with when they arrive
+    backfill_mode           text        not null default 'open_only'
+                                constraint github_installation_backfill_mode
+                                check (backfill_mode in ('off', 'open_only')),
     backfill_priority       integer     not null default 0,
     repositories_listed_at  timestamptz,             -- last full list of its repositories (null: never)
     created_at              timestamptz not null default now()

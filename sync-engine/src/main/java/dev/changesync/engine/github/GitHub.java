@@ -109,6 +109,19 @@ public interface GitHub {
     return new Conditional.Changed<>(pullFiles(owner, repo, number, consumer), List.of());
   }
 
+  /**
+   * {@code GET /installation/repositories?per_page=100} with the token of GitHub App installation
+   * {@code installationId}: every repository it can see, a page at a time, following {@code
+   * rel="next"} until the last page or until {@code consumer} returns false.
+   *
+   * @throws UnsupportedOperationException without GitHub App credentials (the default)
+   */
+  default ListingStats installationRepositories(
+      long installationId, PageConsumer<GhRepository> consumer) {
+    throw new UnsupportedOperationException(
+        "listing an installation's repositories needs GitHub App credentials");
+  }
+
   /** GitHub lists at most this many files of a pull request. */
   int MAX_FILES = 3_000;
 

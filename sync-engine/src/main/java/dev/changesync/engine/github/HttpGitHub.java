@@ -418,6 +418,40 @@ public final class HttpGitHub implements GitHub {
         known);
   }
 
+  @Override
+  public ListingStats installationRepositories(
+      long installationId, PageConsumer<GhRepository> consumer) {
+    requireNonNull(consumer, "consumer");
+    if (tokens == null) {
+      throw new UnsupportedOperationException(
+          "listing installation " + installationId + "'s repositories needs GitHub App credentials");
+    }
+    Scope scope = Scope.installation(installationId);
+    URI next = api("/installation/repositories?per_page=" + settings.pageSize());
+    int pages = 0;
+    int notModified = 0;
+    int items = 0;
+    while (next != null) {
+      Fetched f = send(RequestKind.INSTALLATION_REPOSITORIES, "GET", next, null, scope);
+      pages++;
+      notModified += f.notModified() ? 1 : 0;
+      JsonNode repositories = f.json().path("repositories");
+      if (!repositories.isArray()) {
+        throw malformed(f, "expected a 'repositories' array");
+      }
+      List<GhRepository> page = new ArrayList<>(repositories.size());
+      for (JsonNode item : repositories) {
+        page.add(map(f, item, GitHubJson::repository));
+      }
+      items += page.size();
+      if (!page.isEmpty() && !consumer.accept(List.copyOf(page))) {
+        break;
+      }
+      next = nextPage(f);
+    }
+    return new ListingStats(pages, notModified, items);
+  }
+
   /**
    * A listing made conditional on {@code known}. First the stored listing is followed, page by
    * page, along the stored next-page links, for as long as GitHub answers 304 to each stored
