@@ -453,6 +453,26 @@ final class Formats {
     return out.toString();
   }
 
+  static String installationTracked(
+      dev.changesync.engine.service.InstallationTracking.TrackedInstallation t) {
+    StringBuilder out =
+        new StringBuilder("GitHub App installation ")
+            .append(t.installationId())
+            .append(": ")
+            .append(t.repositories())
+            .append(t.repositories() == 1 ? " repository" : " repositories")
+            .append(" tracked and kept current\n");
+    out.append("Newly tracked: ")
+        .append(t.added().isEmpty() ? "none" : String.join(", ", t.added()))
+        .append('\n');
+    if (!t.removed().isEmpty()) {
+      out.append("Untracked (no longer in the installation): ")
+          .append(String.join(", ", t.removed()))
+          .append('\n');
+    }
+    return out.toString();
+  }
+
   static String backfillConfigured(RepositoryStatus s, Instant now) {
     return s.fullName()
         + ": backfill "
