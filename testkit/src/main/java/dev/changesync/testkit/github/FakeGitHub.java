@@ -454,6 +454,21 @@ public final class FakeGitHub implements AutoCloseable {
     }
   }
 
+  /**
+   * An installation made with {@link #install}.
+   *
+   * @throws NoSuchElementException when there is none of that id
+   */
+  public FakeInstallation installation(long installationId) {
+    synchronized (lock) {
+      FakeInstallation installation = installations.get(installationId);
+      if (installation == null) {
+        throw new NoSuchElementException("no installation " + installationId);
+      }
+      return installation;
+    }
+  }
+
   /** Removes an installation: its tokens stop working, and its account has no installation. */
   public void uninstall(FakeInstallation installation) {
     synchronized (lock) {
