@@ -58,6 +58,12 @@ import org.slf4j.LoggerFactory;
  * GitHubSettings#baseUrl()}), so a token is never sent elsewhere. Redirects are followed (up to
  * three, same origin only) by the client itself, never by the HTTP library.
  *
+ * <p><b>Credentials.</b> A token (or none) for every request; a fixed GitHub App installation's
+ * token; or, with {@link GitHubAuth.AppInstallations}, the token of each repository owner's
+ * installation, found with the app's JWT and kept per owner ({@link Builder#installationCacheFor})
+ * — one token per installation, renewed before it expires, and a 404 (or an installation gone)
+ * looks the owner up again once ({@link GitHubCredentials}).
+ *
  * <p><b>Conditional requests.</b> A GET whose earlier 200 carried an {@code ETag} is repeated
  * with {@code If-None-Match}; a 304 is answered from the cache and costs no rate limit. The cache
  * is keyed by URL and credential identity (see {@link GitHubCache}) and bounded by {@link
@@ -66,8 +72,9 @@ import org.slf4j.LoggerFactory;
  * them is reported as {@link Conditional.Unchanged}, and a listing is unchanged only when every
  * page of the stored listing is.
  *
- * <p><b>Rate limits and retries.</b> The client remembers the last {@code x-ratelimit-*} headers;
- * when {@code remaining} is 0 and the reset lies ahead, it waits until the reset (plus {@link
+ * <p><b>Rate limits and retries.</b> The client remembers the last {@code x-ratelimit-*} headers
+ * of each credential ({@link #credentialRateLimits()}), and a secondary limit's end; when a
+ * credential's {@code remaining} is 0 and the reset lies ahead, a request with it waits until the reset (plus {@link
  * GitHubSettings#rateLimitResetMargin()}) before calling. A 403 or 429 that is a rate limit is
  * retried (up to {@link GitHubSettings#maxRateLimitRetries()} times) after {@code retry-after}
  * seconds when given, else after the reset when {@code x-ratelimit-remaining} is 0, else after a
