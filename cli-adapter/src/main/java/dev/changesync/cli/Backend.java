@@ -11,6 +11,7 @@ import dev.changesync.engine.service.ReleasedLease;
 import dev.changesync.engine.service.RepositoryList;
 import dev.changesync.engine.service.RepositoryStatus;
 import dev.changesync.engine.service.UntrackedRepository;
+import dev.changesync.engine.service.InstallationTracking;
 import dev.changesync.engine.service.WorkerList;
 import java.util.List;
 import java.util.Optional;
@@ -51,6 +52,13 @@ interface Backend extends AutoCloseable {
 
   /** Tracks the repository and configures its backfill; marks it dirty. Admin. */
   Answer<RepositoryStatus> configureBackfill(RepoName name, BackfillMode mode, int priority);
+
+  /**
+   * Tracks every repository GitHub App installation {@code installationId} can see and keeps the
+   * set current. Admin.
+   */
+  Answer<InstallationTracking.TrackedInstallation> trackInstallation(
+      long installationId, BackfillMode mode, int priority);
 
   /** Requests a fetch (marks the repository dirty). Admin. */
   Answer<RepositoryStatus> requestFetch(RepoName name);

@@ -20,6 +20,7 @@ import dev.changesync.engine.service.RepositoryStatus;
 import dev.changesync.engine.service.UntrackedRepository;
 import dev.changesync.engine.service.ServiceException;
 import dev.changesync.engine.service.UnavailableException;
+import dev.changesync.engine.service.InstallationTracking;
 import dev.changesync.engine.service.WorkerList;
 import dev.changesync.migrations.MigrationException;
 import dev.changesync.migrations.MigrationResult;
@@ -235,6 +236,12 @@ final class DatabaseBackend implements Backend {
   public Answer<RepositoryStatus> configureBackfill(
       RepoName name, BackfillMode mode, int priority) {
     return answer(() -> changesync.admin().configureBackfill(name, mode, priority));
+  }
+
+  @Override
+  public Answer<InstallationTracking.TrackedInstallation> trackInstallation(
+      long installationId, BackfillMode mode, int priority) {
+    return answer(() -> changesync.admin().trackInstallation(installationId, mode, priority));
   }
 
   @Override

@@ -332,6 +332,31 @@ final class Formats {
   }
 
   static String workers(WorkerList list) {
+    return workerTable(list) + githubCredentials(list);
+  }
+
+  /** Each GitHub credential's rate limit as the workers last saw it; nothing when none is known. */
+  static String githubCredentials(WorkerList list) {
+    if (list.githubCredentials().isEmpty()) {
+      return "";
+    }
+    Instant now = list.now();
+    Columns table = new Columns("GITHUB CREDENTIAL", "LEFT", "LIMIT", "RESETS", "SEEN", "STATE");
+    for (dev.changesync.engine.service.GitHubCredential c : list.githubCredentials()) {
+      table.row(
+          c.credential(),
+          Integer.toString(c.remaining()),
+          Integer.toString(c.limit()),
+          Times.absolute(c.resetAt()),
+          Times.relative(c.seenAt(), now),
+          c.secondaryUntil().filter(now::isBefore).isPresent()
+              ? "secondary limit until " + Times.absolute(c.secondaryUntil().get())
+              : c.exhaustedAt(now) ? "used up: its repositories wait" : "ok");
+    }
+    return "\n" + table.render();
+  }
+
+  private static String workerTable(WorkerList list) {
     if (list.workers().isEmpty()) {
       return "No workers have registered.\n";
     }
@@ -424,6 +449,26 @@ final class Formats {
             f.reason().toLowerCase(Locale.ROOT).replace('_', ' '));
       }
       out.append('\n').append(table.render());
+    }
+    return out.toString();
+  }
+
+  static String installationTracked(
+      dev.changesync.engine.service.InstallationTracking.TrackedInstallation t) {
+    StringBuilder out =
+        new StringBuilder("GitHub App installation ")
+            .append(t.installationId())
+            .append(": ")
+            .append(t.repositories())
+            .append(t.repositories() == 1 ? " repository" : " repositories")
+            .append(" tracked and kept current\n");
+    out.append("Newly tracked: ")
+        .append(t.added().isEmpty() ? "none" : String.join(", ", t.added()))
+        .append('\n');
+    if (!t.removed().isEmpty()) {
+      out.append("Untracked (no longer in the installation): ")
+          .append(String.join(", ", t.removed()))
+          .append('\n');
     }
     return out.toString();
   }

@@ -19,6 +19,7 @@ import dev.changesync.engine.service.ReleasedLease;
 import dev.changesync.engine.service.RepositoryList;
 import dev.changesync.engine.service.RepositoryStatus;
 import dev.changesync.engine.service.UntrackedRepository;
+import dev.changesync.engine.service.InstallationTracking;
 import dev.changesync.engine.service.WorkerList;
 import dev.changesync.lease.LeaseState;
 import java.io.IOException;
@@ -156,6 +157,18 @@ final class HttpBackend implements Backend {
     body.put("mode", mode.value());
     body.put("priority", priority);
     return post(repo(name) + "/backfill", body, RepositoryStatus.class);
+  }
+
+  @Override
+  public Answer<InstallationTracking.TrackedInstallation> trackInstallation(
+      long installationId, BackfillMode mode, int priority) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("mode", mode.value());
+    body.put("priority", priority);
+    return post(
+        API + "/installations/" + installationId + "/track",
+        body,
+        InstallationTracking.TrackedInstallation.class);
   }
 
   @Override

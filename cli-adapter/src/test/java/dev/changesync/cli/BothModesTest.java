@@ -178,7 +178,11 @@ class BothModesTest {
 
     CliRunner.Result workers = run(mode, "workers");
     assertThat(workers.exitCode()).as(workers.toString()).isZero();
-    assertThat(workers.out()).contains("both-modes-worker:").contains("stopped");
+    assertThat(workers.out())
+        .contains("both-modes-worker:")
+        .contains("stopped")
+        .containsPattern("GITHUB CREDENTIAL +LEFT +LIMIT +RESETS +SEEN +STATE")
+        .containsPattern("token:[0-9a-f]{32} +[0-9]+ +5000 .* ok");
 
     CliRunner.Result events = run(mode, "leases", "events", "--limit", "2");
     assertThat(events.exitCode()).as(events.toString()).isZero();

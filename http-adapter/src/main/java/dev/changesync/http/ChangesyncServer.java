@@ -118,6 +118,7 @@ public final class ChangesyncServer implements AutoCloseable {
     }
     Changesync engine = changesync;
     metrics.repositoryCounts(() -> engine.status().repositoryCounts());
+    metrics.credentialRateLimits(() -> engine.leases().githubCredentials());
     Access access =
         new Access(
             config.readToken(),

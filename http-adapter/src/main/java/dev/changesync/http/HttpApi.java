@@ -151,6 +151,7 @@ final class HttpApi {
       routes.delete(repo, this::untrack);
       routes.post(repo + "/backfill", this::configureBackfill);
       routes.post(repo + "/fetch", this::requestFetch);
+      routes.post(API + "/installations/{installation_id}/track", this::trackInstallation);
       routes.post(API + "/recover", this::recover);
       routes.post(API + "/leases/release", this::releaseLease);
       routes.post("/webhooks/github", this::webhook);
@@ -390,6 +391,39 @@ final class HttpApi {
       priority = priorityNode.intValue();
     }
     ctx.json(changesync.admin().configureBackfill(name, mode, priority));
+  }
+
+  private void trackInstallation(Context ctx) {
+    requireAdmin(ctx);
+    String raw = ctx.pathParam("installation_id");
+    long id;
+    try {
+      id = Long.parseLong(raw);
+    } catch (NumberFormatException e) {
+      id = 0;
+    }
+    if (id <= 0 || !raw.matches("[0-9]{1,18}")) {
+      throw new BadInputException(
+          "installation id must be a positive whole number, was '" + printable(raw) + "'");
+    }
+    JsonNode body = jsonBody(ctx);
+    BackfillMode mode = BackfillMode.OPEN_ONLY;
+    JsonNode modeNode = body.path("mode");
+    if (!modeNode.isMissingNode() && !modeNode.isNull()) {
+      if (!modeNode.isTextual()) {
+        throw new BadInputException("mode must be a string: off or open_only");
+      }
+      mode = BackfillMode.parse(modeNode.textValue());
+    }
+    int priority = 0;
+    JsonNode priorityNode = body.path("priority");
+    if (!priorityNode.isMissingNode() && !priorityNode.isNull()) {
+      if (!priorityNode.isIntegralNumber() || !priorityNode.canConvertToInt()) {
+        throw new BadInputException("priority must be a whole number");
+      }
+      priority = priorityNode.intValue();
+    }
+    ctx.json(changesync.admin().trackInstallation(id, mode, priority));
   }
 
   private void untrack(Context ctx) {

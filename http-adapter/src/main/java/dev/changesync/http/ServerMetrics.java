@@ -4,6 +4,7 @@ import com.google.common.base.Suppliers;
 import dev.changesync.engine.github.GitHubListener;
 import dev.changesync.engine.github.RateLimit;
 import dev.changesync.engine.github.RequestKind;
+import dev.changesync.engine.service.GitHubCredential;
 import dev.changesync.engine.service.RepositoryCounts;
 import dev.changesync.engine.sync.Lane;
 import dev.changesync.engine.sync.PassResult;
@@ -187,12 +188,88 @@ final class ServerMetrics implements AutoCloseable {
     }
   }
 
+  private volatile Supplier<Map<String, GitHubCredential>> credentialLimits;
+  private final java.util.Set<String> credentialGauges = ConcurrentHashMap.newKeySet();
+
+  /**
+   * {@code changesync_github_credential_rate_limit_remaining{credential="…"}} and {@code
+   * changesync_github_credential_rate_limit_reset_timestamp_seconds{credential="…"}}: each GitHub
+   * credential's budget as last seen by any worker (the shared budget work picking goes by), one
+   * series per credential — an installation or a token's hash, never a secret. Read through {@code
+   * read} at most once per {@link #REPOSITORY_COUNTS_FOR}; a credential's series appear at the
+   * first scrape that finds it.
+   */
+  void credentialRateLimits(Supplier<java.util.List<GitHubCredential>> read) {
+    credentialLimits =
+        Suppliers.memoizeWithExpiration(
+            () -> {
+              Map<String, GitHubCredential> byCredential = new java.util.TreeMap<>();
+              read.get().forEach(c -> byCredential.put(c.credential(), c));
+              return byCredential;
+            },
+            REPOSITORY_COUNTS_FOR.toNanos(),
+            TimeUnit.NANOSECONDS);
+  }
+
+  private void registerCredentialGauges() {
+    Supplier<Map<String, GitHubCredential>> limits = credentialLimits;
+    if (limits == null) {
+      return;
+    }
+    Map<String, GitHubCredential> now;
+    try {
+      now = limits.get();
+    } catch (RuntimeException e) {
+      log.debug("GitHub credential rate limits could not be read", e);
+      return;
+    }
+    for (String credential : now.keySet()) {
+      if (!credentialGauges.add(credential)) {
+        continue;
+      }
+      credentialGauge(
+          "changesync.github.credential.rate.limit.remaining",
+          "GitHub requests left in the window per credential, as last seen by any worker",
+          credential,
+          c -> c.remaining());
+      credentialGauge(
+          "changesync.github.credential.rate.limit.reset.timestamp.seconds",
+          "when each credential's GitHub rate-limit window resets (Unix seconds)",
+          credential,
+          c -> c.resetAt().getEpochSecond());
+    }
+  }
+
+  private void credentialGauge(
+      String name,
+      String description,
+      String credential,
+      java.util.function.ToDoubleFunction<GitHubCredential> value) {
+    Supplier<Map<String, GitHubCredential>> limits = credentialLimits;
+    Gauge.builder(
+            name,
+            limits,
+            l -> {
+              try {
+                GitHubCredential c = l.get().get(credential);
+                return c == null ? Double.NaN : value.applyAsDouble(c);
+              } catch (RuntimeException e) {
+                return Double.NaN;
+              }
+            })
+        .description(description)
+        .tag("credential", credential)
+        .strongReference(true)
+        .register(registry);
+  }
+
   MeterRegistry registry() {
     return registry;
   }
 
   /** Every meter in Prometheus text format. */
   String scrape() {
+    registerCredentialGauges();
     return registry.scrape();
   }
 

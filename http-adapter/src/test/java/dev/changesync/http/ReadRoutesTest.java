@@ -312,6 +312,16 @@ class ReadRoutesTest {
     assertThat(workers.get(0).get("owner_id").asText())
         .isEqualTo(server.changesync().owner().toString());
     assertThat(workers.get(0).get("alive").asBoolean()).isTrue();
+    // The shared budget: each credential as last seen by any worker, never the token itself.
+    JsonNode credentials = r.json().get("github_credentials");
+    assertThat(credentials.size()).isEqualTo(1);
+    JsonNode token = credentials.get(0);
+    assertThat(token.get("credential").asText()).matches("token:[0-9a-f]{32}");
+    assertThat(token.get("remaining").asInt()).isBetween(1, FakeGitHub.DEFAULT_RATE_LIMIT - 1);
+    assertThat(token.get("limit").asInt()).isEqualTo(FakeGitHub.DEFAULT_RATE_LIMIT);
+    assertThat(token.get("reset_at").asText()).matches(RFC_3339_UTC);
+    assertThat(token.get("seen_at").asText()).matches(RFC_3339_UTC);
+    assertThat(r.body()).doesNotContain(FakeGitHub.DEFAULT_TOKEN);
   }
 
   @Test
@@ -382,6 +392,12 @@ class ReadRoutesTest {
         .containsPattern("changesync_github_requests_total\\{kind=\"files\",status=\"200\"} [1-9]")
         .containsPattern("changesync_github_rate_limit_remaining\\{resource=\"core\"} [1-9]")
         .containsPattern(
+            "changesync_github_credential_rate_limit_remaining\\{credential=\"token:[0-9a-f]{32}\"}"
+                + " [1-9]")
+        .containsPattern(
+            "changesync_github_credential_rate_limit_reset_timestamp_seconds\\{credential=\"token:"
+                + "[0-9a-f]{32}\"} [1-9]")
+        .containsPattern(
             "changesync_http_requests_seconds_count\\{method=\"GET\","
                 + "route=\"/v1/changes/repos/\\{owner}/\\{repo}/status\",status=\"200\"} [1-9]")
         .containsPattern(
@@ -391,7 +407,10 @@ class ReadRoutesTest {
             "changesync_http_requests_seconds_count\\{method=\"GET\",route=\"unmatched\","
                 + "status=\"404\"} [1-9]")
         .contains("jvm_memory_used_bytes");
-    assertThat(text).doesNotContain("/no/such/route").doesNotContain("acme/gadgets");
+    assertThat(text)
+        .doesNotContain("/no/such/route")
+        .doesNotContain("acme/gadgets")
+        .doesNotContain(FakeGitHub.DEFAULT_TOKEN);
     // Repositories by state: one series per state, never one per repository.
     long tracked;
     try (var c = db.dataSource().getConnection();

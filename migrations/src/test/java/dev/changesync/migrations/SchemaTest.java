@@ -39,7 +39,9 @@ class SchemaTest {
                 "select tablename from pg_tables where schemaname = 'public' order by tablename"))
         .containsExactly(
             "flyway_schema_history",
+            "github_credential_rate_limit",
             "github_etag",
+            "github_installation",
             "lease",
             "lease_event",
             "open_pr",

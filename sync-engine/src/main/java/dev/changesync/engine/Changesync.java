@@ -132,6 +132,12 @@ public final class Changesync implements AutoCloseable {
   private final String jdbcUrl;
   private final String user;
   private final String password;
+  /**
+   * How often the repositories of a GitHub App installation tracked in full are listed again (the
+   * workers' housekeeping, hourly, lists those due; one worker lists each).
+   */
+  static final Duration INSTALLATION_RELIST_EVERY = Duration.ofHours(1);
+
   private final GitHubSettings githubSettings;
   private final GitHub givenGitHub;
   private final SyncSettings syncSettings;
@@ -646,7 +652,13 @@ public final class Changesync implements AutoCloseable {
               .owner(owner)
               .liveness(session)
               .listener(syncListener)
-              .housekeeping(() -> webhooks.pruneDeliveries(WEBHOOK_DELIVERY_RETENTION));
+              .housekeeping(
+                  () -> {
+                    webhooks.pruneDeliveries(WEBHOOK_DELIVERY_RETENTION);
+                    new AdminService(jdbi, time, Optional.ofNullable(github))
+                        .installations()
+                        .relistDue(INSTALLATION_RELIST_EVERY);
+                  });
       if (clock != null) {
         workerBuilder.clock(clock);
       }

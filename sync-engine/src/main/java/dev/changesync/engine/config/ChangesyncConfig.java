@@ -678,11 +678,7 @@ public final class ChangesyncConfig {
         return Optional.empty();
       }
       List<String> missing = new ArrayList<>();
-      for (Setting s :
-          List.of(
-              Setting.GITHUB_APP_ID,
-              Setting.GITHUB_APP_INSTALLATION_ID,
-              Setting.GITHUB_APP_PRIVATE_KEY_PATH)) {
+      for (Setting s : List.of(Setting.GITHUB_APP_ID, Setting.GITHUB_APP_PRIVATE_KEY_PATH)) {
         if (text(s).isEmpty()) {
           missing.add(s.envName() + " (" + s.flag() + ")");
         }
@@ -696,15 +692,20 @@ public final class ChangesyncConfig {
             "GitHub App settings are incomplete: "
                 + String.join(" and ", missing)
                 + (missing.size() == 1 ? " is" : " are")
-                + " missing (an app needs its id, installation id and private key path)");
+                + " missing (an app needs its id and private key path; without "
+                + Setting.GITHUB_APP_INSTALLATION_ID.envName()
+                + " each repository owner's installation is found)");
         return Optional.empty();
       }
-      if (app == null || installation == null || key == null) {
+      if (app == null || key == null || (installationId.isPresent() && installation == null)) {
         return Optional.empty();
       }
       try {
         // Reads and parses the key now, so that a bad key stops start-up naming the setting.
-        GitHubAuth auth = GitHubAuth.app(app, installation, key);
+        GitHubAuth auth =
+            installation == null
+                ? GitHubAuth.app(app, key)
+                : GitHubAuth.app(app, installation, key);
         githubAppPrivateKeyPath = Optional.of(key);
         return Optional.of(auth);
       } catch (IllegalArgumentException | UncheckedIOException e) {
@@ -1142,6 +1143,12 @@ public final class ChangesyncConfig {
   private String describeGitHubAuth() {
     if (githubAuth.isEmpty()) {
       return "none";
+    }
+    if (githubAuth.get() instanceof GitHubAuth.AppInstallations app) {
+      return "app "
+          + app.appId()
+          + " (each owner's installation) key "
+          + githubAppPrivateKeyPath.map(Path::toString).orElse("?");
     }
     if (githubAuth.get() instanceof GitHubAuth.App app) {
       return "app "

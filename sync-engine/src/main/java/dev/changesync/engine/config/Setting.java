@@ -40,7 +40,8 @@ public enum Setting {
   GITHUB_TOKEN(null, true, "GitHub personal access token"),
   GITHUB_TOKEN_FILE(null, false, "file holding the GitHub token (instead of the variable)"),
   GITHUB_APP_ID(null, false, "GitHub App id (with installation id and private key path)"),
-  GITHUB_APP_INSTALLATION_ID(null, false, "GitHub App installation id"),
+  GITHUB_APP_INSTALLATION_ID(
+      null, false, "GitHub App installation id (unset: each repository owner's installation is found)"),
   GITHUB_APP_PRIVATE_KEY_PATH(null, false, "path of the GitHub App's private key (PEM)"),
   WEBHOOK_SECRET(null, true, "secret of GitHub webhooks; unset: the webhook route answers 403"),
   WEBHOOK_SECRET_FILE(null, false, "file holding the webhook secret (instead of the variable)"),

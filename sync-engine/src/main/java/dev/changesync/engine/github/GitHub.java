@@ -20,6 +20,20 @@ public interface GitHub {
     return java.util.Optional.empty();
   }
 
+  /** Each credential's rate limit as this client last saw it (empty when it has seen none). */
+  default List<CredentialRateLimit> credentialRateLimits() {
+    return List.of();
+  }
+
+  /**
+   * The identity of the credential repositories of {@code owner} are read under, when known
+   * without a request (see {@link CredentialRateLimit#credential()}); empty when the client has
+   * not found the owner's GitHub App installation yet, or does not say.
+   */
+  default java.util.Optional<String> credential(String owner, String repo) {
+    return java.util.Optional.empty();
+  }
+
   /**
    * {@code GET /repos/{owner}/{repo}/pulls?state=open&per_page=100}, following {@code rel="next"}
    * until the last page or until {@code consumer} returns false.
@@ -93,6 +107,19 @@ public interface GitHub {
   default Conditional<ListingStats> pullFiles(
       String owner, String repo, int number, KnownETags known, PageConsumer<GhFile> consumer) {
     return new Conditional.Changed<>(pullFiles(owner, repo, number, consumer), List.of());
+  }
+
+  /**
+   * {@code GET /installation/repositories?per_page=100} with the token of GitHub App installation
+   * {@code installationId}: every repository it can see, a page at a time, following {@code
+   * rel="next"} until the last page or until {@code consumer} returns false.
+   *
+   * @throws UnsupportedOperationException without GitHub App credentials (the default)
+   */
+  default ListingStats installationRepositories(
+      long installationId, PageConsumer<GhRepository> consumer) {
+    throw new UnsupportedOperationException(
+        "listing an installation's repositories needs GitHub App credentials");
   }
 
   /** GitHub lists at most this many files of a pull request. */

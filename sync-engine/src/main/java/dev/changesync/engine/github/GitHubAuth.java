@@ -12,10 +12,12 @@ import java.security.PrivateKey;
 /**
  * How the client authenticates: a {@link Token} (personal or fine-grained access token, or any
  * token GitHub accepts as {@code Authorization: Bearer}), a GitHub {@link App} installation, or
+ * {@link AppInstallations} (a GitHub App whose installation is found per repository owner), or
  * {@link Anonymous} (no credentials: public repositories only, 60 requests an hour on github.com).
  * {@code toString()} never shows a token or a key.
  */
-public sealed interface GitHubAuth permits GitHubAuth.Token, GitHubAuth.App, GitHubAuth.Anonymous {
+public sealed interface GitHubAuth
+    permits GitHubAuth.Token, GitHubAuth.App, GitHubAuth.AppInstallations, GitHubAuth.Anonymous {
 
   /**
    * No credentials: requests carry no {@code Authorization} header. GitHub then serves public
@@ -63,6 +65,28 @@ public sealed interface GitHubAuth permits GitHubAuth.Token, GitHubAuth.App, Git
     }
   }
 
+  /**
+   * A GitHub App without a fixed installation: the client finds the installation of each
+   * repository's owner ({@code GET /repos/{owner}/{repo}/installation}) and reads the repository
+   * with that installation's token.
+   *
+   * @throws IllegalArgumentException when the key cannot be read (the message does not show it)
+   */
+  static AppInstallations app(String appId, String privateKeyPem) {
+    return new AppInstallations(appId, PemKeys.privateKey(privateKeyPem));
+  }
+
+  /**
+   * {@link #app(String, String)} with the private key read from a PEM file.
+   *
+   * @throws UncheckedIOException when the file cannot be read
+   * @throws IllegalArgumentException when it holds no usable key
+   */
+  static AppInstallations app(String appId, Path privateKeyPemFile) {
+    App fixed = app(appId, 1, privateKeyPemFile);
+    return new AppInstallations(fixed.appId(), fixed.privateKey());
+  }
+
   /** A personal (or other bearer) token. */
   record Token(String token) implements GitHubAuth {
     public Token {
@@ -106,6 +130,21 @@ public sealed interface GitHubAuth permits GitHubAuth.Token, GitHubAuth.App, Git
     @Override
     public String toString() {
       return "App[appId=" + appId + ", installationId=" + installationId + ", privateKey=***]";
+    }
+  }
+
+  /**
+   * A GitHub App whose installations are found per repository owner (see {@link #app(String,
+   * String)}); each installation gets its own token.
+   */
+  record AppInstallations(String appId, PrivateKey privateKey) implements GitHubAuth {
+    public AppInstallations {
+      new App(appId, 1, privateKey); // the same checks
+    }
+
+    @Override
+    public String toString() {
+      return "AppInstallations[appId=" + appId + ", privateKey=***]";
     }
   }
 

@@ -25,6 +25,14 @@ public interface GitHubListener {
   /** A response carried {@code x-ratelimit-*} headers. */
   default void onRateLimit(RateLimit rateLimit) {}
 
+  /**
+   * A response to a request made with {@code credential} (its identity, never a secret) carried
+   * {@code x-ratelimit-*} headers. The default calls {@link #onRateLimit(RateLimit)}.
+   */
+  default void onRateLimit(String credential, RateLimit rateLimit) {
+    onRateLimit(rateLimit);
+  }
+
   /** The client is about to wait for {@code duration} before calling GitHub (again). */
   default void onWait(WaitReason reason, Duration duration) {}
 

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.changesync.engine.github.GitHubCredentials.Credential;
+import dev.changesync.engine.github.GitHubCredentials.Credentials;
+import dev.changesync.engine.github.GitHubCredentials.Scope;
 import dev.changesync.engine.github.GitHubListener.WaitReason;
 import dev.changesync.engine.repo.RepoName;
 import java.io.IOException;
@@ -36,6 +39,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
@@ -53,6 +58,12 @@ import org.slf4j.LoggerFactory;
  * GitHubSettings#baseUrl()}), so a token is never sent elsewhere. Redirects are followed (up to
  * three, same origin only) by the client itself, never by the HTTP library.
  *
+ * <p><b>Credentials.</b> A token (or none) for every request; a fixed GitHub App installation's
+ * token; or, with {@link GitHubAuth.AppInstallations}, the token of each repository owner's
+ * installation, found with the app's JWT and kept per owner ({@link Builder#installationCacheFor})
+ * — one token per installation, renewed before it expires, and a 404 (or an installation gone)
+ * looks the owner up again once ({@link GitHubCredentials}).
+ *
  * <p><b>Conditional requests.</b> A GET whose earlier 200 carried an {@code ETag} is repeated
  * with {@code If-None-Match}; a 304 is answered from the cache and costs no rate limit. The cache
  * is keyed by URL and credential identity (see {@link GitHubCache}) and bounded by {@link
@@ -61,8 +72,9 @@ import org.slf4j.LoggerFactory;
  * them is reported as {@link Conditional.Unchanged}, and a listing is unchanged only when every
  * page of the stored listing is.
  *
- * <p><b>Rate limits and retries.</b> The client remembers the last {@code x-ratelimit-*} headers;
- * when {@code remaining} is 0 and the reset lies ahead, it waits until the reset (plus {@link
+ * <p><b>Rate limits and retries.</b> The client remembers the last {@code x-ratelimit-*} headers
+ * of each credential ({@link #credentialRateLimits()}), and a secondary limit's end; when a
+ * credential's {@code remaining} is 0 and the reset lies ahead, a request with it waits until the reset (plus {@link
  * GitHubSettings#rateLimitResetMargin()}) before calling. A 403 or 429 that is a rate limit is
  * retried (up to {@link GitHubSettings#maxRateLimitRetries()} times) after {@code retry-after}
  * seconds when given, else after the reset when {@code x-ratelimit-remaining} is 0, else after a
@@ -111,9 +123,13 @@ public final class HttpGitHub implements GitHub {
   private final GitHubListener listener;
   private final RandomGenerator random;
   private final Credentials credentials;
+  private final InstallationTokens tokens; // null without App credentials
+  private final InstallationDirectory directory; // null unless installations are discovered
   private final GitHubCache cache; // null when disabled
   private final long maxResponseBytes;
   private final AtomicReference<RateLimit> rateLimit = new AtomicReference<>();
+  private final ConcurrentMap<String, RateLimit> rateLimits = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Instant> secondaryUntil = new ConcurrentHashMap<>();
 
   private HttpGitHub(Builder b) {
     this.settings = b.settings;
@@ -139,13 +155,24 @@ public final class HttpGitHub implements GitHub {
             : settings.cacheMaxBytes() > 0
                 ? GitHubCache.withMaxBytes(settings.cacheMaxBytes())
                 : null;
-    if (settings.auth() instanceof GitHubAuth.Token token) {
-      this.credentials = new TokenCredentials(token);
-    } else if (settings.auth() instanceof GitHubAuth.App app) {
-      this.credentials = new AppCredentials(app);
+    InstallationTokens.AppCalls appCalls =
+        (kind, method, path) -> send(kind, method, api(path), null, Scope.APP).json();
+    if (settings.auth() instanceof GitHubAuth.App app) {
+      this.tokens =
+          new InstallationTokens(
+              app.appId(), app.privateKey(), clock, settings.tokenRefreshMargin(), appCalls);
+      this.directory = null;
+    } else if (settings.auth() instanceof GitHubAuth.AppInstallations app) {
+      this.tokens =
+          new InstallationTokens(
+              app.appId(), app.privateKey(), clock, settings.tokenRefreshMargin(), appCalls);
+      this.directory =
+          new InstallationDirectory(app.appId(), appCalls, clock, b.installationCacheFor);
     } else {
-      this.credentials = new AnonymousCredentials();
+      this.tokens = null;
+      this.directory = null;
     }
+    this.credentials = GitHubCredentials.of(settings.auth(), tokens, directory);
   }
 
   /** A client on the system clock, sleeping for real, with no listener. */
@@ -167,6 +194,7 @@ public final class HttpGitHub implements GitHub {
     private HttpClient httpClient;
     private GitHubCache cache;
     private long maxResponseBytes = DEFAULT_MAX_RESPONSE_BYTES;
+    private Duration installationCacheFor = InstallationDirectory.DEFAULT_CACHE_FOR;
 
     private Builder(GitHubSettings settings) {
       this.settings = requireNonNull(settings, "settings");
@@ -239,6 +267,22 @@ public final class HttpGitHub implements GitHub {
       return this;
     }
 
+    /**
+     * With {@link GitHubAuth.AppInstallations}: how long the installation found for a repository
+     * owner is kept before it is looked up again (default an hour). A 404 under an installation's
+     * token looks it up again at once.
+     *
+     * @throws IllegalArgumentException when it is not positive
+     */
+    public Builder installationCacheFor(Duration value) {
+      requireNonNull(value, "installationCacheFor");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("installationCacheFor must be positive, was " + value);
+      }
+      this.installationCacheFor = value;
+      return this;
+    }
+
     public HttpGitHub build() {
       return new HttpGitHub(this);
     }
@@ -249,8 +293,26 @@ public final class HttpGitHub implements GitHub {
   }
 
   /** The rate limit as GitHub last reported it, if any response has carried it yet. */
+  @Override
   public Optional<RateLimit> rateLimit() {
     return Optional.ofNullable(rateLimit.get());
+  }
+
+  @Override
+  public List<CredentialRateLimit> credentialRateLimits() {
+    List<CredentialRateLimit> out = new ArrayList<>();
+    rateLimits.forEach(
+        (credential, limit) ->
+            out.add(
+                new CredentialRateLimit(
+                    credential, limit, Optional.ofNullable(secondaryUntil.get(credential)))));
+    return out;
+  }
+
+  @Override
+  public Optional<String> credential(String owner, String repo) {
+    RepoName.of(owner, repo);
+    return credentials.identityFor(owner);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -259,7 +321,7 @@ public final class HttpGitHub implements GitHub {
   @Override
   public GhRepository repository(String owner, String repo) {
     URI uri = api(repoPath(owner, repo));
-    Fetched f = send(RequestKind.REPOSITORY, "GET", uri);
+    Fetched f = send(RequestKind.REPOSITORY, "GET", uri, null, Scope.repository(owner, repo));
     return map(f, GitHubJson::repository);
   }
 
@@ -268,13 +330,18 @@ public final class HttpGitHub implements GitHub {
     requireNonNull(consumer, "consumer");
     URI first = api(repoPath(owner, repo) + "/pulls?state=open&per_page=" + settings.pageSize());
     return list(
-        RequestKind.PULLS_LIST, first, GitHubJson::pullSummary, consumer, Integer.MAX_VALUE);
+        Scope.repository(owner, repo),
+        RequestKind.PULLS_LIST,
+        first,
+        GitHubJson::pullSummary,
+        consumer,
+        Integer.MAX_VALUE);
   }
 
   @Override
   public GhPull pull(String owner, String repo, int number) {
     URI uri = api(repoPath(owner, repo) + "/pulls/" + checkNumber(number));
-    Fetched f = send(RequestKind.PULL, "GET", uri);
+    Fetched f = send(RequestKind.PULL, "GET", uri, null, Scope.repository(owner, repo));
     return map(f, GitHubJson::pull);
   }
 
@@ -289,7 +356,8 @@ public final class HttpGitHub implements GitHub {
                 + checkNumber(number)
                 + "/files?per_page="
                 + settings.pageSize());
-    return list(RequestKind.FILES, first, GitHubJson::file, consumer, MAX_FILES);
+    return list(
+        Scope.repository(owner, repo), RequestKind.FILES, first, GitHubJson::file, consumer, MAX_FILES);
   }
 
   @Override
@@ -302,7 +370,7 @@ public final class HttpGitHub implements GitHub {
                 + "..."
                 + checkSha(headSha)
                 + "?per_page=1");
-    Fetched f = send(RequestKind.COMPARE, "GET", uri);
+    Fetched f = send(RequestKind.COMPARE, "GET", uri, null, Scope.repository(owner, repo));
     return map(f, GitHubJson::comparison);
   }
 
@@ -313,14 +381,20 @@ public final class HttpGitHub implements GitHub {
     requireNonNull(consumer, "consumer");
     URI first = api(repoPath(owner, repo) + "/pulls?state=open&per_page=" + settings.pageSize());
     return conditionalList(
-        RequestKind.PULLS_LIST, first, GitHubJson::pullSummary, consumer, Integer.MAX_VALUE, known);
+        Scope.repository(owner, repo),
+        RequestKind.PULLS_LIST,
+        first,
+        GitHubJson::pullSummary,
+        consumer,
+        Integer.MAX_VALUE,
+        known);
   }
 
   @Override
   public Conditional<GhPull> pull(String owner, String repo, int number, KnownETags known) {
     requireNonNull(known, "known");
     URI uri = api(repoPath(owner, repo) + "/pulls/" + checkNumber(number));
-    Fetched f = send(RequestKind.PULL, "GET", uri, known);
+    Fetched f = send(RequestKind.PULL, "GET", uri, known, Scope.repository(owner, repo));
     if (f.confirmed() != null) {
       return new Conditional.Unchanged<>(List.of(f.confirmed()));
     }
@@ -341,7 +415,48 @@ public final class HttpGitHub implements GitHub {
                 + checkNumber(number)
                 + "/files?per_page="
                 + settings.pageSize());
-    return conditionalList(RequestKind.FILES, first, GitHubJson::file, consumer, MAX_FILES, known);
+    return conditionalList(
+        Scope.repository(owner, repo),
+        RequestKind.FILES,
+        first,
+        GitHubJson::file,
+        consumer,
+        MAX_FILES,
+        known);
+  }
+
+  @Override
+  public ListingStats installationRepositories(
+      long installationId, PageConsumer<GhRepository> consumer) {
+    requireNonNull(consumer, "consumer");
+    if (tokens == null) {
+      throw new UnsupportedOperationException(
+          "listing installation " + installationId + "'s repositories needs GitHub App credentials");
+    }
+    Scope scope = Scope.installation(installationId);
+    URI next = api("/installation/repositories?per_page=" + settings.pageSize());
+    int pages = 0;
+    int notModified = 0;
+    int items = 0;
+    while (next != null) {
+      Fetched f = send(RequestKind.INSTALLATION_REPOSITORIES, "GET", next, null, scope);
+      pages++;
+      notModified += f.notModified() ? 1 : 0;
+      JsonNode repositories = f.json().path("repositories");
+      if (!repositories.isArray()) {
+        throw malformed(f, "expected a 'repositories' array");
+      }
+      List<GhRepository> page = new ArrayList<>(repositories.size());
+      for (JsonNode item : repositories) {
+        page.add(map(f, item, GitHubJson::repository));
+      }
+      items += page.size();
+      if (!page.isEmpty() && !consumer.accept(List.copyOf(page))) {
+        break;
+      }
+      next = nextPage(f);
+    }
+    return new ListingStats(pages, notModified, items);
   }
 
   /**
@@ -355,6 +470,7 @@ public final class HttpGitHub implements GitHub {
    * confirmed pages' bodies were not kept), so the consumer always sees the whole listing.
    */
   private <T> Conditional<ListingStats> conditionalList(
+      Scope scope,
       RequestKind kind,
       URI first,
       Function<JsonNode, T> mapper,
@@ -365,14 +481,14 @@ public final class HttpGitHub implements GitHub {
     int storedItems = 0;
     URI next = first;
     while (true) {
-      Fetched f = send(kind, "GET", next, known);
+      Fetched f = send(kind, "GET", next, known, scope);
       Validator stored = f.confirmed();
       if (stored == null) {
         if (confirmed.isEmpty()) {
-          return list(kind, f, mapper, consumer, maxItems);
+          return list(scope, kind, f, mapper, consumer, maxItems);
         }
         log.debug("GET {}: changed after {} unchanged pages; listing again", next, confirmed.size());
-        return list(kind, send(kind, "GET", first), mapper, consumer, maxItems);
+        return list(scope, kind, send(kind, "GET", first, null, scope), mapper, consumer, maxItems);
       }
       confirmed.add(stored);
       storedItems += stored.items();
@@ -380,23 +496,26 @@ public final class HttpGitHub implements GitHub {
         if (stored.items() < settings.pageSize() || storedItems >= maxItems) {
           return new Conditional.Unchanged<>(confirmed);
         }
-        return list(kind, send(kind, "GET", first), mapper, consumer, maxItems);
+        return list(scope, kind, send(kind, "GET", first, null, scope), mapper, consumer, maxItems);
       }
       next = checkedNext(f.uri(), stored.nextUrl());
     }
   }
 
   private <T> ListingStats list(
+      Scope scope,
       RequestKind kind,
       URI first,
       Function<JsonNode, T> mapper,
       PageConsumer<T> consumer,
       int maxItems) {
-    return list(kind, send(kind, "GET", first), mapper, consumer, maxItems).value();
+    return list(scope, kind, send(kind, "GET", first, null, scope), mapper, consumer, maxItems)
+        .value();
   }
 
   /** A listing from its first page, {@code firstPage}, on; the validators of the pages consumed. */
   private <T> Conditional.Changed<ListingStats> list(
+      Scope scope,
       RequestKind kind,
       Fetched firstPage,
       Function<JsonNode, T> mapper,
@@ -447,7 +566,7 @@ public final class HttpGitHub implements GitHub {
       if (next == null) {
         break;
       }
-      f = send(kind, "GET", next);
+      f = send(kind, "GET", next, null, scope);
     }
     return new Conditional.Changed<>(
         new ListingStats(pages, notModified, items, truncated), validators);
@@ -519,27 +638,22 @@ public final class HttpGitHub implements GitHub {
       String etag,
       Validator confirmed) {}
 
-  private Fetched send(RequestKind kind, String method, URI uri) {
-    return send(kind, method, uri, null);
-  }
-
-  private Fetched send(RequestKind kind, String method, URI uri, KnownETags known) {
+  private Fetched send(
+      RequestKind kind, String method, URI uri, KnownETags known, Scope scope) {
     int failures = 0; // 5xx, timeouts, network errors
     int limitWaits = 0; // 403 / 429 rate limits
     int redirects = 0;
     boolean reauthenticated = false;
+    boolean rediscovered = false;
     URI target = uri;
     while (true) {
       if (Thread.currentThread().isInterrupted()) {
         throw interrupted(method, target, new InterruptedException("interrupted before the call"));
       }
-      if (kind != RequestKind.ACCESS_TOKEN) {
-        awaitPrimaryReset(method, target);
+      Credential credential = credentials.credential(scope);
+      if (!scope.isApp()) {
+        awaitPrimaryReset(credential.identity(), method, target);
       }
-      Credential credential =
-          kind == RequestKind.ACCESS_TOKEN
-              ? ((AppCredentials) credentials).jwt()
-              : credentials.current();
       boolean conditional = cache != null && method.equals("GET");
       GitHubCache.Entry cached =
           conditional ? cache.get(credential.identity(), target.toString()) : null;
@@ -613,8 +727,8 @@ public final class HttpGitHub implements GitHub {
       int status = response.statusCode();
       notify(() -> listener.onResponse(kind, status, took));
       log.debug("{} {} -> {} in {} ms", method, target, status, took.toMillis());
-      if (kind != RequestKind.ACCESS_TOKEN) {
-        observeRateLimit(response);
+      if (!scope.isApp()) {
+        observeRateLimit(response, credential.identity());
       }
 
       if (status == 304 && stored != null) {
@@ -663,10 +777,20 @@ public final class HttpGitHub implements GitHub {
         reauthenticated = true;
         continue;
       }
+      if (status == 404 && !rediscovered && credentials.rediscover(scope, credential).isPresent()) {
+        // The owner's installation changed: read again with the one now serving it, once.
+        log.info("{} {} -> 404; the owner's App installation changed, retrying once", method, target);
+        rediscovered = true;
+        continue;
+      }
       Optional<Limited> limited = rateLimited(response, limitWaits);
       if (limited.isPresent()) {
         Limited l = limited.get();
         limitWaits++;
+        if (l.reason() != LimitKind.PRIMARY && !scope.isApp()) {
+          secondaryUntil.merge(
+              credential.identity(), l.retryAt(), (a, b) -> a.isAfter(b) ? a : b);
+        }
         String what =
             method + " " + target + " -> " + status + " (" + l.reason().describe() + ")";
         if (limitWaits > settings.maxRateLimitRetries()
@@ -709,8 +833,8 @@ public final class HttpGitHub implements GitHub {
     }
   }
 
-  private void awaitPrimaryReset(String method, URI target) {
-    RateLimit limit = rateLimit.get();
+  private void awaitPrimaryReset(String credential, String method, URI target) {
+    RateLimit limit = rateLimits.get(credential);
     if (limit == null || limit.remaining() > 0) {
       return;
     }
@@ -823,7 +947,7 @@ public final class HttpGitHub implements GitHub {
     return body.contains("rate limit");
   }
 
-  private void observeRateLimit(HttpResponse<byte[]> response) {
+  private void observeRateLimit(HttpResponse<byte[]> response, String credential) {
     OptionalLong remaining = longHeader(response, "x-ratelimit-remaining");
     OptionalLong reset = longHeader(response, "x-ratelimit-reset");
     if (remaining.isEmpty() || reset.isEmpty()) {
@@ -843,7 +967,8 @@ public final class HttpGitHub implements GitHub {
             Instant.ofEpochSecond(reset.getAsLong()),
             resource);
     rateLimit.set(observed);
-    notify(() -> listener.onRateLimit(observed));
+    rateLimits.put(credential, observed);
+    notify(() -> listener.onRateLimit(credential, observed));
   }
 
   private URI redirect(HttpResponse<byte[]> response, String method, URI target, int redirects) {
@@ -920,223 +1045,6 @@ public final class HttpGitHub implements GitHub {
       call.run();
     } catch (RuntimeException e) {
       log.warn("GitHub listener failed; ignoring", e);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Credentials
-
-  /** What goes into one request's Authorization header, and whose it is. */
-  private interface Credential {
-    /** The header value. Never logged. */
-    String authorization();
-
-    /** Whose credential this is, for cache keys: a hash or an id, never the secret. */
-    String identity();
-
-    /** Whether a 401 may mean it should be renewed (installation tokens). */
-    boolean renewable();
-  }
-
-  private interface Credentials {
-    Credential current();
-
-    void invalidate(Credential used);
-  }
-
-  /** No credentials: no Authorization header. */
-  private static final class AnonymousCredentials implements Credentials, Credential {
-    @Override
-    public Credential current() {
-      return this;
-    }
-
-    @Override
-    public void invalidate(Credential used) {}
-
-    @Override
-    public String authorization() {
-      return null;
-    }
-
-    @Override
-    public String identity() {
-      return "anonymous";
-    }
-
-    @Override
-    public boolean renewable() {
-      return false;
-    }
-  }
-
-  private static final class TokenCredentials implements Credentials, Credential {
-    private final String authorization;
-    private final String identity;
-
-    TokenCredentials(GitHubAuth.Token token) {
-      this.authorization = "Bearer " + token.token();
-      this.identity = "token:" + sha256(token.token()).substring(0, 32);
-    }
-
-    @Override
-    public Credential current() {
-      return this;
-    }
-
-    @Override
-    public void invalidate(Credential used) {}
-
-    @Override
-    public String authorization() {
-      return authorization;
-    }
-
-    @Override
-    public String identity() {
-      return identity;
-    }
-
-    @Override
-    public boolean renewable() {
-      return false;
-    }
-
-    @Override
-    public String toString() {
-      return "TokenCredentials[" + identity + "]";
-    }
-  }
-
-  private record IssuedToken(String token, String identity, Instant renewAt, Instant expiresAt)
-      implements Credential {
-    @Override
-    public String authorization() {
-      return "Bearer " + token;
-    }
-
-    @Override
-    public boolean renewable() {
-      return true;
-    }
-
-    @Override
-    public String toString() {
-      return "IssuedToken[" + identity + ", expiresAt=" + expiresAt + "]";
-    }
-  }
-
-  private record Jwt(String value, String identity) implements Credential {
-    @Override
-    public String authorization() {
-      return "Bearer " + value;
-    }
-
-    @Override
-    public boolean renewable() {
-      return false;
-    }
-
-    @Override
-    public String toString() {
-      return "Jwt[" + identity + "]";
-    }
-  }
-
-  /**
-   * GitHub App installation tokens: a JWT signed with the app's key buys a token at {@code POST
-   * /app/installations/{id}/access_tokens}; it is reused until {@link
-   * GitHubSettings#tokenRefreshMargin()} before it expires (or half its life, if that is shorter).
-   */
-  private final class AppCredentials implements Credentials {
-    private final GitHubAuth.App app;
-    private final String identity;
-    private final Object lock = new Object();
-    private volatile IssuedToken current;
-
-    AppCredentials(GitHubAuth.App app) {
-      this.app = app;
-      this.identity = "installation:" + app.appId() + ":" + app.installationId();
-    }
-
-    @Override
-    public Credential current() {
-      IssuedToken token = current;
-      if (token != null && clock.instant().isBefore(token.renewAt())) {
-        return token;
-      }
-      synchronized (lock) {
-        token = current;
-        if (token != null && clock.instant().isBefore(token.renewAt())) {
-          return token;
-        }
-        token = issue();
-        current = token;
-        return token;
-      }
-    }
-
-    @Override
-    public void invalidate(Credential used) {
-      synchronized (lock) {
-        if (current == used) {
-          current = null;
-        }
-      }
-    }
-
-    Jwt jwt() {
-      long now = clock.instant().getEpochSecond();
-      ObjectNode header = JSON.createObjectNode().put("alg", "RS256").put("typ", "JWT");
-      ObjectNode payload = JSON.createObjectNode().put("iat", now - 60).put("exp", now + 9 * 60);
-      if (app.appId().chars().allMatch(Character::isDigit) && app.appId().length() < 18) {
-        payload.put("iss", Long.parseLong(app.appId()));
-      } else {
-        payload.put("iss", app.appId());
-      }
-      Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
-      try {
-        String signingInput =
-            b64.encodeToString(JSON.writeValueAsBytes(header))
-                + "."
-                + b64.encodeToString(JSON.writeValueAsBytes(payload));
-        Signature signer = Signature.getInstance("SHA256withRSA");
-        signer.initSign(app.privateKey());
-        signer.update(signingInput.getBytes(StandardCharsets.US_ASCII));
-        return new Jwt(
-            signingInput + "." + b64.encodeToString(signer.sign()), "app:" + app.appId());
-      } catch (JsonProcessingException | GeneralSecurityException e) {
-        throw new GitHubException(
-            "cannot sign a GitHub App JWT for app " + app.appId() + ": " + e.getClass().getName(),
-            OptionalInt.empty(),
-            null);
-      }
-    }
-
-    private IssuedToken issue() {
-      URI uri = api("/app/installations/" + app.installationId() + "/access_tokens");
-      Instant requested = clock.instant();
-      Fetched f = send(RequestKind.ACCESS_TOKEN, "POST", uri);
-      JsonNode token = f.json().get("token");
-      JsonNode expires = f.json().get("expires_at");
-      if (token == null || !token.isTextual() || expires == null || !expires.isTextual()) {
-        throw malformed(f, "expected 'token' and 'expires_at'");
-      }
-      Instant expiresAt;
-      try {
-        expiresAt = OffsetDateTime.parse(expires.textValue()).toInstant();
-      } catch (DateTimeParseException e) {
-        throw malformed(f, "'expires_at' is not a timestamp");
-      }
-      Instant renewAt = expiresAt.minus(settings.tokenRefreshMargin());
-      if (!renewAt.isAfter(requested)) {
-        renewAt = requested.plus(Duration.between(requested, expiresAt).dividedBy(2));
-      }
-      log.info(
-          "Got a GitHub App installation token for installation {} (expires {})",
-          app.installationId(),
-          expiresAt);
-      return new IssuedToken(token.textValue(), identity, renewAt, expiresAt);
     }
   }
 
@@ -1307,15 +1215,6 @@ public final class HttpGitHub implements GitHub {
         + "://"
         + uri.getHost()
         + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
-  }
-
-  private static String sha256(String s) {
-    try {
-      MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(digest.digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Override

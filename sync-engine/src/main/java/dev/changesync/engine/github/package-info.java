@@ -16,7 +16,9 @@
  * }</pre>
  *
  * <p>For a GitHub App, {@code GitHubAuth.app(appId, installationId, Path.of("app.pem"))}; the
- * client signs a JWT, buys an installation token and renews it before it expires.
+ * client signs a JWT, buys an installation token and renews it before it expires. For an app
+ * installed on many accounts, {@code GitHubAuth.app(appId, Path.of("app.pem"))}: the client finds
+ * each repository owner's installation and keeps one token per installation.
  *
  * <h2>Time</h2>
  *

@@ -33,6 +33,7 @@ public final class AdminService {
   private final Optional<GitHub> github;
   private final Repositories repositories;
   private final StatusService status;
+  private final InstallationTracking installations;
 
   /** Without GitHub: new repositories are tracked unchecked. */
   public AdminService(Jdbi jdbi, DbTime time) {
@@ -48,6 +49,22 @@ public final class AdminService {
     this.github = requireNonNull(github, "github");
     this.repositories = new Repositories(jdbi, time);
     this.status = new StatusService(jdbi, time);
+    this.installations = new InstallationTracking(jdbi, time, github, this);
+  }
+
+  /**
+   * Tracks every repository GitHub App installation {@code installationId} can see, with {@code
+   * mode} and {@code priority} for those not tracked yet, and keeps the set current (see {@link
+   * InstallationTracking}).
+   */
+  public InstallationTracking.TrackedInstallation trackInstallation(
+      long installationId, BackfillMode mode, int priority) {
+    return installations.track(installationId, mode, priority);
+  }
+
+  /** Installations tracked in full: their periodic re-list and their webhooks. */
+  public InstallationTracking installations() {
+    return installations;
   }
 
   /**
@@ -167,54 +184,7 @@ public final class AdminService {
     }
     UntrackedRepository removed =
         Database.call(
-            () ->
-                jdbi.inTransaction(
-                    h -> {
-                      Repositories.Repo repo = StatusService.tracked(h, name);
-                      String resource = Lanes.resource(repo.id());
-                      var leases =
-                          time.bind(h.createQuery(LOCK_LEASES))
-                              .bind("resource", resource)
-                              .map(
-                                  (rs, ctx) ->
-                                      new UntrackedRepository.Lease(
-                                          resource,
-                                          rs.getString("lane"),
-                                          Rows.optString(rs, "owner_id"),
-                                          rs.getObject("owner_id") == null
-                                              ? Optional.empty()
-                                              : Optional.of(rs.getLong("token")),
-                                          rs.getBoolean("held")))
-                              .list();
-                      long openPrs = count(h, "open_pr", repo.id());
-                      long snapshots = count(h, "pr_snapshot", repo.id());
-                      long hints = count(h, "refresh_hint", repo.id());
-                      String detail =
-                          "repository " + repo.name().fullName() + " untracked by " + actor;
-                      for (UntrackedRepository.Lease lease : leases) {
-                        time.bind(h.createUpdate(RECORD_EVENT))
-                            .bind("resource", resource)
-                            .bind("lane", lease.lane())
-                            .bind("detail", detail)
-                            .execute();
-                      }
-                      h.createUpdate("delete from lease where resource = :resource")
-                          .bind("resource", resource)
-                          .execute();
-                      // Sync state, inventory, snapshots, files, hunks and hints cascade.
-                      h.createUpdate("delete from repository where id = :id")
-                          .bind("id", repo.id())
-                          .execute();
-                      return new UntrackedRepository(
-                          repo.id(),
-                          repo.name().fullName(),
-                          time.now(h),
-                          leases,
-                          openPrs,
-                          snapshots,
-                          hints,
-                          actor);
-                    }));
+            () -> jdbi.inTransaction(h -> untrack(h, StatusService.tracked(h, name), actor)));
     log.info(
         "untracked {} (repository {}) by {}: {} open PR(s), {} snapshot(s) removed{}",
         removed.fullName(),
@@ -226,6 +196,53 @@ public final class AdminService {
             ? "; held leases taken from their holders"
             : "");
     return removed;
+  }
+
+  /** {@link #untrack(RepoName, String)} of a tracked repository, in the caller's transaction. */
+  UntrackedRepository untrack(org.jdbi.v3.core.Handle h, Repositories.Repo repo, String actor) {
+    String resource = Lanes.resource(repo.id());
+    var leases =
+        time.bind(h.createQuery(LOCK_LEASES))
+            .bind("resource", resource)
+            .map(
+                (rs, ctx) ->
+                    new UntrackedRepository.Lease(
+                        resource,
+                        rs.getString("lane"),
+                        Rows.optString(rs, "owner_id"),
+                        rs.getObject("owner_id") == null
+                            ? Optional.empty()
+                            : Optional.of(rs.getLong("token")),
+                        rs.getBoolean("held")))
+            .list();
+    long openPrs = count(h, "open_pr", repo.id());
+    long snapshots = count(h, "pr_snapshot", repo.id());
+    long hints = count(h, "refresh_hint", repo.id());
+    String detail =
+        "repository " + repo.name().fullName() + " untracked by " + actor;
+    for (UntrackedRepository.Lease lease : leases) {
+      time.bind(h.createUpdate(RECORD_EVENT))
+          .bind("resource", resource)
+          .bind("lane", lease.lane())
+          .bind("detail", detail)
+          .execute();
+    }
+    h.createUpdate("delete from lease where resource = :resource")
+        .bind("resource", resource)
+        .execute();
+    // Sync state, inventory, snapshots, files, hunks and hints cascade.
+    h.createUpdate("delete from repository where id = :id")
+        .bind("id", repo.id())
+        .execute();
+    return new UntrackedRepository(
+        repo.id(),
+        repo.name().fullName(),
+        time.now(h),
+        leases,
+        openPrs,
+        snapshots,
+        hints,
+        actor);
   }
 
   private static long count(org.jdbi.v3.core.Handle h, String table, long repositoryId) {

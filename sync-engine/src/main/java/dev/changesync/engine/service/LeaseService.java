@@ -246,8 +246,32 @@ public final class LeaseService {
                               w.githubRateLimitRemaining(),
                               w.githubRateLimitResetAt()))
                   .toList();
-          return new WorkerList(now, entries);
+          return new WorkerList(now, entries, jdbi.withHandle(LeaseService::credentials));
         });
+  }
+
+  /** Each GitHub credential's rate limit as last seen by any worker, by credential. */
+  public List<GitHubCredential> githubCredentials() {
+    return Database.call(() -> jdbi.withHandle(LeaseService::credentials));
+  }
+
+  private static List<GitHubCredential> credentials(org.jdbi.v3.core.Handle h) {
+    return h.createQuery(
+            """
+            select credential, remaining, request_limit, reset_at, secondary_until, updated_at
+              from github_credential_rate_limit
+             order by credential
+            """)
+        .map(
+            (rs, ctx) ->
+                new GitHubCredential(
+                    rs.getString("credential"),
+                    rs.getInt("remaining"),
+                    rs.getInt("request_limit"),
+                    Rows.optInstant(rs, "reset_at").orElseThrow(),
+                    Rows.optInstant(rs, "secondary_until"),
+                    Rows.optInstant(rs, "updated_at").orElseThrow()))
+        .list();
   }
 
   /**

@@ -58,7 +58,9 @@ import org.slf4j.LoggerFactory;
  * attempts forgotten: news of the pull request is a reason to try it again at once); {@code opened},
  * {@code closed} and {@code reopened} also mark the repository dirty. Every action hints: the
  * refresh lane compares heads and bases, so an action that changed nothing costs one conditional
- * request. Other events and untracked repositories are recorded and ignored.
+ * request. An {@code installation_repositories} event of a GitHub App installation tracked in full
+ * tracks the repositories added to it and untracks those removed ({@link InstallationTracking}).
+ * Other events and untracked repositories are recorded and ignored.
  */
 public final class WebhookIntake {
 
@@ -80,6 +82,7 @@ public final class WebhookIntake {
   private final Optional<Secret> secret;
   private final ObjectMapper json;
   private final WebhookBudget budget;
+  private final InstallationTracking installations;
   private final Ticker ticker;
   private final AtomicLong nextPruneAt = new AtomicLong(); // ticker nanos; 0: at once
 
@@ -105,6 +108,7 @@ public final class WebhookIntake {
     this.time = requireNonNull(time, "time");
     this.secret = requireNonNull(secret, "secret");
     this.budget = requireNonNull(budget, "budget");
+    this.installations = new AdminService(jdbi, time).installations();
     // A body may be 25 MB; let one string in it be as long (Jackson's default cap is 20 M chars).
     this.json =
         new JsonMapper(
@@ -223,7 +227,7 @@ public final class WebhookIntake {
       throw new BadInputException("webhook body is not a JSON object");
     }
     Delivery delivery = Delivery.of(deliveryId, event, payload);
-    WebhookResult result = Database.call(() -> jdbi.inTransaction(h -> record(h, delivery)));
+    WebhookResult result = Database.call(() -> jdbi.inTransaction(h -> record(h, delivery, payload)));
     pruneNowAndThen();
     return result;
   }
@@ -358,7 +362,7 @@ public final class WebhookIntake {
       """
           .formatted(DbTime.NOW);
 
-  private WebhookResult record(Handle h, Delivery d) {
+  private WebhookResult record(Handle h, Delivery d, JsonNode payload) {
     Optional<Repositories.Repo> repo = Optional.empty();
     if (d.repoName().isPresent()) {
       RepoName name = d.repoName().get();
@@ -393,6 +397,33 @@ public final class WebhookIntake {
           "delivery " + d.deliveryId() + " was already received",
           repo,
           false);
+    }
+    if (d.event().equals("installation_repositories")) {
+      // Repositories added to or removed from an installation tracked in full.
+      return installations
+          .applyWebhook(h, payload)
+          .map(
+              changed ->
+                  result(
+                      d,
+                      WebhookResult.Outcome.ACCEPTED,
+                      "installation "
+                          + changed.installationId()
+                          + ": "
+                          + changed.added().size()
+                          + " repositories tracked, "
+                          + changed.removed().size()
+                          + " untracked",
+                      Optional.empty(),
+                      false))
+          .orElseGet(
+              () ->
+                  result(
+                      d,
+                      WebhookResult.Outcome.IGNORED,
+                      "installation is not tracked in full",
+                      Optional.empty(),
+                      false));
     }
     if (!d.event().equals("pull_request")) {
       return result(

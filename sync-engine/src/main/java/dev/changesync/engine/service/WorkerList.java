@@ -4,11 +4,16 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** The registered worker processes, most recently seen first, as of {@code now} (database time). */
-public record WorkerList(Instant now, List<Entry> workers) {
+/**
+ * The registered worker processes, most recently seen first, as of {@code now} (database time),
+ * and the rate limit of each GitHub credential the workers read with, by credential.
+ */
+public record WorkerList(
+    Instant now, List<Entry> workers, List<GitHubCredential> githubCredentials) {
 
   public WorkerList {
     workers = List.copyOf(workers);
+    githubCredentials = githubCredentials == null ? List.of() : List.copyOf(githubCredentials);
   }
 
   /**

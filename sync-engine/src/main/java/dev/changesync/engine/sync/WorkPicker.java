@@ -50,12 +50,15 @@ final class WorkPicker {
 
   /**
    * A lane may run: the repository's backfill mode is not {@code off} (which means no work of any
-   * lane), GitHub has not said it does not exist, and the lane does not back off.
+   * lane), GitHub has not said it does not exist, the lane does not back off, and the credential
+   * the repository is read under has budget left ({@link CredentialBudgets}: a probe of {@code
+   * github_credential_rate_limit}'s primary key).
    */
   private static String notBackedOff(String lane) {
     return ("(s.%1$s_retry_after is null or s.%1$s_retry_after <= %2$s)"
-            + " and s.backfill_mode <> 'off' and s.github_not_found_at is null")
-        .formatted(lane, NOW);
+            + " and s.backfill_mode <> 'off' and s.github_not_found_at is null"
+            + " and (s.github_credential is null or not %3$s)")
+        .formatted(lane, NOW, CredentialBudgets.EXHAUSTED);
   }
 
   private static final String RESOURCE = Lanes.resourceSql("s.repository_id") + " as resource";

@@ -114,6 +114,7 @@ public final class Worker implements AutoCloseable {
   private final FetchLane fetch;
   private final RefreshLane refresh;
   private final BackfillLane backfill;
+  private final CredentialBudgets budgets;
 
   private final Object lifecycle = new Object();
   private State lifecycleState = State.NEW; // guarded by lifecycle
@@ -151,6 +152,7 @@ public final class Worker implements AutoCloseable {
     SnapshotWriter snapshots = new SnapshotWriter(time);
     this.github = b.github;
     ETagStore etags = new ETagStore(store.jdbi(), time);
+    this.budgets = new CredentialBudgets(store.jdbi(), time);
     MergeBases mergeBases = new MergeBases(store.jdbi(), b.github);
     this.fetch = new FetchLane(b.github, state, inventory, etags);
     this.refresh =
@@ -344,6 +346,7 @@ public final class Worker implements AutoCloseable {
                     });
                 return h -> {
                   state.succeeded(h, lane, repositoryId);
+                  CredentialBudgets.recordCredential(h, repositoryId, github);
                   WorkSignal.send(h, lane.leaseLane());
                 };
               }
@@ -371,6 +374,7 @@ public final class Worker implements AutoCloseable {
                         : failure.message();
                 return h -> {
                   state.failed(h, lane, repositoryId, error, notBefore, settings);
+                  CredentialBudgets.recordCredential(h, repositoryId, github);
                   if (gone) {
                     state.notFoundOnGitHub(h, repositoryId);
                   }
@@ -378,6 +382,7 @@ public final class Worker implements AutoCloseable {
               }
             });
     Duration took = Duration.ofNanos(ticker.read() - startedNanos);
+    recordBudgets();
     String summary;
     if (outcome instanceof RunOutcome.Failed failed) {
       summary = "failed: " + SyncState.describe(failed.cause());
@@ -494,6 +499,16 @@ public final class Worker implements AutoCloseable {
       registry.touch(owner, github.rateLimit());
     } catch (RuntimeException e) {
       log.warn("could not record that worker {} is alive: {}", owner, Failure.chain(e));
+    }
+    recordBudgets();
+  }
+
+  /** Shares what the client saw of each credential's rate limit with the other workers. */
+  private void recordBudgets() {
+    try {
+      budgets.record(github);
+    } catch (RuntimeException e) {
+      log.warn("could not record the GitHub rate limits seen: {}", Failure.chain(e));
     }
   }
 

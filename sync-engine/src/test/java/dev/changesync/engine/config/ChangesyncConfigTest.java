@@ -446,10 +446,39 @@ class ChangesyncConfigTest {
 
     assertThat(e.problems())
         .containsExactly(
-            "GitHub App settings are incomplete: CHANGESYNC_GITHUB_APP_INSTALLATION_ID"
-                + " (--github-app-installation-id) and CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH"
-                + " (--github-app-private-key-path) are missing (an app needs its id, installation"
-                + " id and private key path)");
+            "GitHub App settings are incomplete: CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH"
+                + " (--github-app-private-key-path) is missing (an app needs its id and private"
+                + " key path; without CHANGESYNC_GITHUB_APP_INSTALLATION_ID each repository"
+                + " owner's installation is found)");
+  }
+
+  @Test
+  void anAppWithoutAnInstallationIdFindsEachOwnersInstallation() throws IOException {
+    Path key = keyFile();
+    ChangesyncConfig config =
+        parse(
+            Map.of(
+                "CHANGESYNC_GITHUB_APP_ID", "321",
+                "CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH", key.toString()));
+
+    assertThat(config.githubAuth()).containsInstanceOf(GitHubAuth.AppInstallations.class);
+    GitHubAuth.AppInstallations app =
+        (GitHubAuth.AppInstallations) config.githubAuth().orElseThrow();
+    assertThat(app.appId()).isEqualTo("321");
+    assertThat(app.privateKey().getEncoded()).isEqualTo(KEYS.getPrivate().getEncoded());
+  }
+
+  @Test
+  void anInstallationIdWithoutAppIdAndKeyIsIncomplete() {
+    ConfigException e = failure(Map.of("CHANGESYNC_GITHUB_APP_INSTALLATION_ID", "5"));
+
+    assertThat(e.problems())
+        .containsExactly(
+            "GitHub App settings are incomplete: CHANGESYNC_GITHUB_APP_ID (--github-app-id) and"
+                + " CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH (--github-app-private-key-path) are"
+                + " missing (an app needs its id and private key path; without"
+                + " CHANGESYNC_GITHUB_APP_INSTALLATION_ID each repository owner's installation is"
+                + " found)");
   }
 
   @Test

@@ -71,6 +71,11 @@ import java.util.regex.Pattern;
  *       {@code rel="next"} is caught out.
  *   <li>{@code POST /app/installations/{id}/access_tokens} — with an RS256 JWT from a {@link
  *       #registerApp registered app}, an installation token that then works like a token.
+ *   <li>{@code GET /repos/{owner}/{repo}/installation} and {@code GET /app/installations}
+ *       (paginated) — with an app's JWT, the installations made with {@link #install}; {@code GET
+ *       /installation/repositories} (paginated) — with such an installation's token, the
+ *       repositories it sees. Such a token sees only its account's repositories (others answer
+ *       404, as on GitHub) and has its own rate-limit budget ({@link FakeInstallation}).
  * </ul>
  *
  * <p>Owner and repository names match case-insensitively. Every 200 carries a strong {@code ETag}
@@ -82,7 +87,7 @@ import java.util.regex.Pattern;
  * (by the fake's clock) passes. The window is an hour from the first request. Requests need {@code
  * Authorization: Bearer TOKEN} or {@code token TOKEN} with a configured token or a live
  * installation token; anything else gets 401 "Bad credentials". The rate limit is one budget for
- * all credentials.
+ * all credentials but the tokens of {@linkplain #install installations}, which have their own.
  *
  * <h2>Switches</h2>
  *
@@ -176,9 +181,8 @@ public final class FakeGitHub implements AutoCloseable {
   private int issuedTokens;
   private int total;
   private int counted;
-  private int rateLimit;
-  private int remaining;
-  private Instant resetAt; // null until the first request opens a window
+  private final FakeBudget global;
+  private final Map<Long, FakeInstallation> installations = new TreeMap<>();
 
   private volatile Duration latency = Duration.ZERO;
   private final boolean anonymous;
@@ -188,8 +192,7 @@ public final class FakeGitHub implements AutoCloseable {
     this.clock = b.clock;
     this.seed = b.seed;
     this.pathPrefix = b.pathPrefix;
-    this.rateLimit = b.rateLimit;
-    this.remaining = b.rateLimit;
+    this.global = new FakeBudget(b.rateLimit);
     this.anonymous = b.anonymous;
     this.anyRepository = b.anyRepository;
     this.tokens.addAll(b.tokens.isEmpty() ? List.of(DEFAULT_TOKEN) : b.tokens);
@@ -423,6 +426,57 @@ public final class FakeGitHub implements AutoCloseable {
     return app;
   }
 
+  /**
+   * Installs a {@linkplain #registerApp registered} app on {@code account} as installation {@code
+   * installationId}: {@code GET /repos/{account}/{repo}/installation} and {@code GET
+   * /app/installations} show it, its tokens see only that account's repositories ({@code GET
+   * /installation/repositories} lists them), and it has a rate-limit budget of its own.
+   *
+   * @throws IllegalArgumentException when the app is not registered, the id is taken, or the app
+   *     is installed on the account already
+   */
+  public FakeInstallation install(FakeApp app, String account, long installationId) {
+    synchronized (lock) {
+      if (apps.get(app.appId()) == null) {
+        throw new IllegalArgumentException(app + " is not registered");
+      }
+      if (installations.containsKey(installationId) || installationId == app.installationId()) {
+        throw new IllegalArgumentException("installation " + installationId + " exists");
+      }
+      for (FakeInstallation i : installations.values()) {
+        if (i.app().appId().equals(app.appId()) && i.account().equalsIgnoreCase(account)) {
+          throw new IllegalArgumentException(app + " is installed on " + account + " already");
+        }
+      }
+      FakeInstallation installation = new FakeInstallation(this, app, account, installationId);
+      installations.put(installationId, installation);
+      return installation;
+    }
+  }
+
+  /**
+   * An installation made with {@link #install}.
+   *
+   * @throws NoSuchElementException when there is none of that id
+   */
+  public FakeInstallation installation(long installationId) {
+    synchronized (lock) {
+      FakeInstallation installation = installations.get(installationId);
+      if (installation == null) {
+        throw new NoSuchElementException("no installation " + installationId);
+      }
+      return installation;
+    }
+  }
+
+  /** Removes an installation: its tokens stop working, and its account has no installation. */
+  public void uninstall(FakeInstallation installation) {
+    synchronized (lock) {
+      installations.remove(installation.id());
+      installationTokens.values().removeIf(t -> t.installationId() == installation.id());
+    }
+  }
+
   /** How long installation tokens live (default an hour, as on GitHub). */
   public void installationTokenTtl(Duration ttl) {
     synchronized (lock) {
@@ -512,8 +566,7 @@ public final class FakeGitHub implements AutoCloseable {
   /** Uses up the rate limit: requests get 403 until the current window resets. */
   public void exhaustRateLimit() {
     synchronized (lock) {
-      rollWindow(now());
-      remaining = 0;
+      global.exhaust(now());
     }
   }
 
@@ -523,25 +576,21 @@ public final class FakeGitHub implements AutoCloseable {
    */
   public void setRateLimit(int limit, int remainingNow, Instant reset) {
     synchronized (lock) {
-      rateLimit = limit;
-      remaining = remainingNow;
-      resetAt = reset.truncatedTo(ChronoUnit.SECONDS);
+      global.set(limit, remainingNow, reset);
     }
   }
 
   /** Requests left in the current window. */
   public int rateLimitRemaining() {
     synchronized (lock) {
-      rollWindow(now());
-      return remaining;
+      return global.remaining(now());
     }
   }
 
   /** When the current window resets (opens one if none is open). */
   public Instant rateLimitResetAt() {
     synchronized (lock) {
-      rollWindow(now());
-      return resetAt;
+      return global.resetAt(now());
     }
   }
 
@@ -789,15 +838,19 @@ public final class FakeGitHub implements AutoCloseable {
     if (route.kind() == RequestKind.ACCESS_TOKEN) {
       return accessToken(request, route, now);
     }
+    if (route.kind() == RequestKind.INSTALLATION || route.kind() == RequestKind.APP_INSTALLATIONS) {
+      return appEndpoint(request, route, now);
+    }
     String principal = authenticate(request.header("authorization"), now);
     if (principal == null) {
       Reply reply = error(401, "Bad credentials", Map.of());
       record(request, route.kind(), 401, null, false, now);
       return reply;
     }
-    rollWindow(now);
-    if (remaining <= 0) {
-      Map<String, String> headers = rateLimitHeaders();
+    FakeBudget budget = budget(principal);
+    budget.roll(now);
+    if (budget.exhausted()) {
+      Map<String, String> headers = budget.headers();
       Reply reply =
           error(
               403,
@@ -808,7 +861,12 @@ public final class FakeGitHub implements AutoCloseable {
       record(request, route.kind(), 403, principal, false, now);
       return reply;
     }
-    Reply reply = route.kind() == RequestKind.OTHER ? null : resource(request, route);
+    Reply reply =
+        route.kind() == RequestKind.OTHER
+            ? null
+            : route.kind() == RequestKind.INSTALLATION_REPOSITORIES
+                ? installationRepositories(request, principal)
+                : resource(request, route, principal);
     if (reply == null) {
       reply = error(404, "Not Found", Map.of());
     }
@@ -818,14 +876,14 @@ public final class FakeGitHub implements AutoCloseable {
         Map<String, String> headers = new LinkedHashMap<>(reply.headers());
         headers.remove("content-type");
         headers.put("etag", etag);
-        headers.putAll(rateLimitHeaders());
+        headers.putAll(budget.headers());
         record(request, route.kind(), 304, principal, false, now);
         return new Reply(304, new byte[0], headers);
       }
       reply.headers().put("etag", etag);
     }
-    remaining--;
-    reply.headers().putAll(rateLimitHeaders());
+    budget.use();
+    reply.headers().putAll(budget.headers());
     record(request, route.kind(), reply.status(), principal, true, now);
     return reply;
   }
@@ -840,6 +898,16 @@ public final class FakeGitHub implements AutoCloseable {
     }
     if (!request.method().equals("GET")) {
       return other();
+    }
+    m = FakeInstallations.INSTALLATION_OF_REPO.matcher(path);
+    if (m.matches()) {
+      return new Route(RequestKind.INSTALLATION, m.group(1), m.group(2), null, null, null);
+    }
+    if (path.equals("/app/installations")) {
+      return new Route(RequestKind.APP_INSTALLATIONS, null, null, null, null, null);
+    }
+    if (path.equals("/installation/repositories")) {
+      return new Route(RequestKind.INSTALLATION_REPOSITORIES, null, null, null, null, null);
     }
     m = COMPARE_BY_NAME.matcher(path);
     if (m.matches()) {
@@ -889,7 +957,10 @@ public final class FakeGitHub implements AutoCloseable {
       Fault f = it.next();
       boolean applies =
           f.kind() == null
-              ? kind != RequestKind.ACCESS_TOKEN && kind != RequestKind.OTHER
+              ? kind != RequestKind.ACCESS_TOKEN
+                  && kind != RequestKind.OTHER
+                  && kind != RequestKind.INSTALLATION
+                  && kind != RequestKind.APP_INSTALLATIONS
               : f.kind() == kind;
       if (applies) {
         it.remove();
@@ -956,7 +1027,10 @@ public final class FakeGitHub implements AutoCloseable {
     return scheme.equals("bearer") || scheme.equals("token") ? parts[1].trim() : null;
   }
 
-  private Reply accessToken(Request request, Route route, Instant now) {
+  /** The app whose valid JWT authorizes {@code request}, or the reason it does not. */
+  private record JwtCheck(FakeApp app, String failure) {}
+
+  private JwtCheck checkJwt(Request request, Instant now) {
     String jwt = credential(request.header("authorization"));
     String failure = null;
     FakeApp app = null;
@@ -1003,13 +1077,23 @@ public final class FakeGitHub implements AutoCloseable {
         failure = "A JSON web token could not be decoded";
       }
     }
-    if (failure != null) {
+    return new JwtCheck(failure == null ? app : null, failure);
+  }
+
+  private Reply accessToken(Request request, Route route, Instant now) {
+    JwtCheck check = checkJwt(request, now);
+    if (check.failure() != null) {
       record(request, RequestKind.ACCESS_TOKEN, 401, null, false, now);
-      return error(401, failure, Map.of());
+      return error(401, check.failure(), Map.of());
     }
+    FakeApp app = check.app();
     String principal = "app:" + app.appId();
     long installationId = Long.parseLong(route.rest());
-    if (installationId != app.installationId()) {
+    FakeInstallation installed = installations.get(installationId);
+    boolean ours =
+        installationId == app.installationId()
+            || (installed != null && installed.app().appId().equals(app.appId()));
+    if (!ours) {
       record(request, RequestKind.ACCESS_TOKEN, 404, principal, false, now);
       return error(404, "Not Found", Map.of());
     }
@@ -1030,8 +1114,82 @@ public final class FakeGitHub implements AutoCloseable {
     return json(201, body, new LinkedHashMap<>());
   }
 
+  /** {@code GET /repos/{o}/{r}/installation} and {@code GET /app/installations}, with a JWT. */
+  private Reply appEndpoint(Request request, Route route, Instant now) {
+    JwtCheck check = checkJwt(request, now);
+    if (check.failure() != null) {
+      record(request, route.kind(), 401, null, false, now);
+      return error(401, check.failure(), Map.of());
+    }
+    FakeApp app = check.app();
+    String principal = "app:" + app.appId();
+    Reply reply;
+    if (route.kind() == RequestKind.INSTALLATION) {
+      FakeRepo repo = reposByName.get(key(route.owner(), route.name()));
+      FakeInstallation found =
+          repo == null
+              ? null
+              : FakeInstallations.of(installations.values(), app, repo.owner(), repo.name());
+      reply =
+          found == null
+              ? error(404, "Not Found", Map.of())
+              : json(200, FakeInstallations.json(json, found, baseUrl), new LinkedHashMap<>());
+    } else {
+      List<FakeInstallation> all = FakeInstallations.ofApp(installations.values(), app);
+      int perPage = perPage(request.query());
+      int page = page(request.query());
+      ArrayNode items = json.createArrayNode();
+      for (int i = (page - 1) * perPage; i < Math.min(all.size(), page * perPage); i++) {
+        items.add(FakeInstallations.json(json, all.get(i), baseUrl));
+      }
+      Map<String, String> headers = new LinkedHashMap<>();
+      String link = link("/app/installations", null, perPage, page, all.size());
+      if (link != null) {
+        headers.put("link", link);
+      }
+      reply = json(200, items, headers);
+    }
+    record(request, route.kind(), reply.status(), principal, false, now);
+    return reply;
+  }
+
+  /** {@code GET /installation/repositories}: what the calling installation's token can see. */
+  private Reply installationRepositories(Request request, String principal) {
+    FakeInstallation installation = installationOf(principal);
+    if (installation == null) {
+      return error(
+          403,
+          "You must authenticate with an installation access token in order to list repositories"
+              + " for an installation.",
+          Map.of());
+    }
+    List<FakeRepo> visible = new ArrayList<>();
+    for (FakeRepo repo : reposById.values()) {
+      if (installation.sees(repo.owner(), repo.name())
+          && !notFoundRepos.contains(key(repo.owner(), repo.name()))) {
+        visible.add(repo);
+      }
+    }
+    visible.sort(java.util.Comparator.comparingLong(FakeRepo::id));
+    int perPage = perPage(request.query());
+    int page = page(request.query());
+    ObjectNode body = json.createObjectNode();
+    body.put("total_count", visible.size());
+    body.put("repository_selection", "all");
+    ArrayNode items = body.putArray("repositories");
+    for (int i = (page - 1) * perPage; i < Math.min(visible.size(), page * perPage); i++) {
+      items.add(repoJson(visible.get(i)));
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    String link = link("/installation/repositories", null, perPage, page, visible.size());
+    if (link != null) {
+      headers.put("link", link);
+    }
+    return json(200, body, headers);
+  }
+
   /** The 200 (or 404) for a resource request, authenticated and within the rate limit. */
-  private Reply resource(Request request, Route route) {
+  private Reply resource(Request request, Route route, String principal) {
     FakeRepo repo =
         route.repoId() != null
             ? reposById.get(route.repoId())
@@ -1046,6 +1204,10 @@ public final class FakeGitHub implements AutoCloseable {
     }
     if (repo == null || notFoundRepos.contains(key(repo.owner(), repo.name()))) {
       return error(404, "Not Found", Map.of());
+    }
+    FakeInstallation installation = installationOf(principal);
+    if (installation != null && !installation.sees(repo.owner(), repo.name())) {
+      return error(404, "Not Found", Map.of()); // another installation's repository
     }
     String canonical = "/repos/" + repo.owner() + "/" + repo.name();
     Reply reply;
@@ -1448,20 +1610,25 @@ public final class FakeGitHub implements AutoCloseable {
   // Rate limit, ETags, bookkeeping
 
   private void rollWindow(Instant now) {
-    if (resetAt == null || !now.isBefore(resetAt)) {
-      remaining = rateLimit;
-      resetAt = now.plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
-    }
+    global.roll(now);
   }
 
   private Map<String, String> rateLimitHeaders() {
-    Map<String, String> h = new LinkedHashMap<>();
-    h.put("x-ratelimit-limit", Integer.toString(rateLimit));
-    h.put("x-ratelimit-remaining", Integer.toString(Math.max(0, remaining)));
-    h.put("x-ratelimit-used", Integer.toString(Math.max(0, rateLimit - remaining)));
-    h.put("x-ratelimit-reset", Long.toString(resetAt.getEpochSecond()));
-    h.put("x-ratelimit-resource", "core");
-    return h;
+    return global.headers();
+  }
+
+  /** The budget of {@code principal}: its installation's own, else the shared one. */
+  private FakeBudget budget(String principal) {
+    FakeInstallation installation = installationOf(principal);
+    return installation != null ? installation.budget() : global;
+  }
+
+  /** The installation a principal {@code installation:<id>} belongs to, when it was installed. */
+  private FakeInstallation installationOf(String principal) {
+    if (principal == null || !principal.startsWith("installation:")) {
+      return null;
+    }
+    return installations.get(Long.parseLong(principal.substring("installation:".length())));
   }
 
   private static String etag(byte[] body) {

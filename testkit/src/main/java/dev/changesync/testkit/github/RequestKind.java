@@ -14,6 +14,12 @@ public enum RequestKind {
   COMPARE,
   /** {@code POST /app/installations/{id}/access_tokens}. */
   ACCESS_TOKEN,
+  /** {@code GET /repos/{owner}/{repo}/installation} (with the app's JWT). */
+  INSTALLATION,
+  /** {@code GET /app/installations}, any page (with the app's JWT). */
+  APP_INSTALLATIONS,
+  /** {@code GET /installation/repositories}, any page (with an installation token). */
+  INSTALLATION_REPOSITORIES,
   /** Anything else (answered 404). */
   OTHER
 }
