@@ -34,6 +34,8 @@ import org.jdbi.v3.core.Jdbi;
  *   <li>no repository whose lease is held by another worker ({@code id % 1000} in 80-84, held by
  *       {@link ScaleSeed#FOREIGN_OWNER} for an hour) is picked;
  *   <li>no repository whose lanes' retry-after lies ahead ({@code id % 1000} in 60-79) is picked;
+ *   <li>no repository read under a GitHub credential whose rate limit is used up until an hour
+ *       from now ({@code id % 1000} in 107-111) is picked;
  *   <li>no lease is picked by two workers at once (a shared map of the leases picked and not yet
  *       released, keyed by resource and lane).
  * </ul>
@@ -231,6 +233,9 @@ public final class ScaleBenchmark {
     }
     if (b >= 80 && b <= 84) {
       return "its lease is held by " + ScaleSeed.FOREIGN_OWNER;
+    }
+    if (b >= 107 && b <= 111) {
+      return "its credential " + ScaleSeed.EXHAUSTED_CREDENTIAL + " is used up until its reset";
     }
     return null;
   }

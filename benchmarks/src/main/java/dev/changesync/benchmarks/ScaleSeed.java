@@ -22,13 +22,25 @@ import java.util.Locale;
  *   <tr><td>85-104</td><td>inventory older than the maximum age (periodic fetch due)</td></tr>
  *   <tr><td>105</td><td>dirty, but GitHub said it does not exist</td></tr>
  *   <tr><td>106</td><td>dirty, backfill mode off (no lane works on it)</td></tr>
- *   <tr><td>107-999</td><td>idle: scanned within the last 10 minutes, 3 current open PRs</td></tr>
+ *   <tr><td>107-111</td><td>dirty, hints and stale PRs, read under a GitHub credential whose rate
+ *       limit is used up until an hour from now</td></tr>
+ *   <tr><td>112-999</td><td>idle: scanned within the last 10 minutes, 3 current open PRs</td></tr>
  * </table>
+ *
+ * <p>Every repository but those never scanned was read under a credential: the used-up one above,
+ * or one of {@value #CREDENTIALS} installations with budget left (rows of {@code
+ * github_credential_rate_limit}).
  */
 final class ScaleSeed {
 
   /** The owner of the leases held by another worker ({@code id % 1000} in 80-84). */
   static final String FOREIGN_OWNER = "other-host:1";
+
+  /** The credential whose rate limit is used up ({@code id % 1000} in 107-111). */
+  static final String EXHAUSTED_CREDENTIAL = "installation:1:0";
+
+  /** Installations with budget left, besides the exhausted one. */
+  static final int CREDENTIALS = 20;
 
   private ScaleSeed() {}
 
@@ -61,7 +73,8 @@ final class ScaleSeed {
                case when failing then 'fetch: GitHub answered 502' end,
                case when failing then now() - interval '1 minute' end
           from (select id, b,
-                       (b between 10 and 29 or b between 60 and 84 or b in (105, 106)) as dirty,
+                       (b between 10 and 29 or b between 60 and 84 or b in (105, 106)
+                        or b between 107 and 111) as dirty,
                        b between 60 and 79 as failing,
                        case when b < 10 then null
                             when b between 85 and 104 then now() - interval '1 day'
@@ -86,8 +99,10 @@ final class ScaleSeed {
                              freshness, snapshot_head_sha, snapshot_base_sha, snapshot_indexed_at)
         select r.id, n, md5(r.id || ':' || n), md5('base' || r.id), 'main',
                now() - n * interval '1 hour',
-               case when b between 40 and 84 and n < 3 then 'stale_head_changed' else 'current' end,
-               case when b between 40 and 84 and n < 3 then md5('old' || r.id || ':' || n)
+               case when (b between 40 and 84 or b between 107 and 111) and n < 3
+                    then 'stale_head_changed' else 'current' end,
+               case when (b between 40 and 84 or b between 107 and 111) and n < 3
+                    then md5('old' || r.id || ':' || n)
                     else md5(r.id || ':' || n) end,
                md5('base' || r.id), now() - n * interval '1 hour'
           from (select id, id %% 1000 as b from repository) r, generate_series(1, 3) n
@@ -95,19 +110,34 @@ final class ScaleSeed {
 
         update repository_sync_state s
            set open_pr_total = 3,
-               open_pr_current = case when s.repository_id %% 1000 between 40 and 84 then 1
+               open_pr_current = case when s.repository_id %% 1000 between 40 and 84
+                                        or s.repository_id %% 1000 between 107 and 111 then 1
                                       else 3 end,
-               open_pr_stale = case when s.repository_id %% 1000 between 40 and 84 then 2
-                                    else 0 end
+               open_pr_stale = case when s.repository_id %% 1000 between 40 and 84
+                                      or s.repository_id %% 1000 between 107 and 111 then 2
+                                    else 0 end,
+               github_credential =
+                 case when s.repository_id %% 1000 between 107 and 111 then '%3$s'
+                      else 'installation:1:' || (1 + s.repository_id %% %4$d) end
          where s.repository_id %% 1000 >= 10;
+
+        insert into github_credential_rate_limit
+               (credential, remaining, request_limit, reset_at, secondary_until, updated_at)
+        select 'installation:1:' || i, 4000, 5000, now() + interval '30 minutes', null, now()
+          from generate_series(1, %4$d) i
+        union all
+        select '%3$s', 0, 5000, now() + interval '1 hour', null, now();
 
         insert into refresh_hint (repository_id, number, first_seen_at, last_seen_at, last_action)
         select r.id, n, now() - interval '2 minutes' + n * interval '1 second',
                now() - interval '1 minute', 'synchronize'
           from repository r, generate_series(1, 3) n
-         where r.id %% 1000 between 30 and 39 or r.id %% 1000 between 60 and 84;
+         where r.id %% 1000 between 30 and 39 or r.id %% 1000 between 60 and 84
+            or r.id %% 1000 between 107 and 111;
         """,
         repositories,
-        FOREIGN_OWNER);
+        FOREIGN_OWNER,
+        EXHAUSTED_CREDENTIAL,
+        CREDENTIALS);
   }
 }

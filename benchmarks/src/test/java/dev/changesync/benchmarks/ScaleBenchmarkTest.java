@@ -25,7 +25,7 @@ class ScaleBenchmarkTest {
   static final PostgresDatabase db = PostgresDatabase.migratedWith(Migrations::migrate);
 
   @Test
-  void theForbiddenRepositoriesAreExactlyThoseWithRetryAheadOrALeaseHeldElsewhere() {
+  void theForbiddenRepositoriesAreThoseWithRetryAheadALeaseHeldElsewhereOrTheirCredentialUsedUp() {
     Jdbi jdbi = Jdbi.create(db.dataSource());
     jdbi.useHandle(h -> h.createScript(ScaleSeed.sql(2_000)).execute());
     List<String> resources =
@@ -40,10 +40,14 @@ class ScaleBenchmarkTest {
                            select 1 from lease l
                             where l.resource = 'repo:' || s.repository_id
                               and l.owner_id is not null and l.expires_at > now())
+                        or exists (
+                           select 1 from github_credential_rate_limit c
+                            where c.credential = s.github_credential
+                              and c.remaining <= 0 and c.reset_at > now())
                      order by s.repository_id
                     """)
                 .mapTo(String.class).list());
-    assertThat(unpickable).hasSize(2 * 25);
+    assertThat(unpickable).hasSize(2 * 30);
     assertThat(resources.stream().filter(r -> ScaleBenchmark.broken(r) != null).toList())
         .containsExactlyElementsOf(unpickable);
   }
