@@ -50,7 +50,7 @@ final class PeerScenarios {
   static final int SHEDLOCK_NAMES = 1_000;
 
   /** Due executions scheduled before the db-scheduler scenario starts. */
-  static final int BACKLOG = 200_000;
+  static final int BACKLOG = 1_000_000;
 
   private static final Duration LEASE_FOR = Duration.ofMinutes(15);
 
