@@ -123,10 +123,11 @@ final class ScaleSeed {
 
         insert into github_credential_rate_limit
                (credential, remaining, request_limit, reset_at, secondary_until, updated_at)
-        select 'installation:1:' || i, 4000, 5000, now() + interval '30 minutes', null, now()
+        select 'installation:1:' || i, 4000, 5000, now() + interval '30 minutes',
+               cast(null as timestamptz), now()
           from generate_series(1, %4$d) i
         union all
-        select '%3$s', 0, 5000, now() + interval '1 hour', null, now();
+        select '%3$s', 0, 5000, now() + interval '1 hour', cast(null as timestamptz), now();
 
         insert into refresh_hint (repository_id, number, first_seen_at, last_seen_at, last_action)
         select r.id, n, now() - interval '2 minutes' + n * interval '1 second',
