@@ -373,7 +373,14 @@ final class HttpApi {
   private void configureBackfill(Context ctx) {
     requireAdmin(ctx);
     RepoName name = repoName(ctx);
-    JsonNode body = jsonBody(ctx);
+    Backfill backfill = backfill(jsonBody(ctx));
+    ctx.json(changesync.admin().configureBackfill(name, backfill.mode(), backfill.priority()));
+  }
+
+  /** A backfill request body's mode (default open_only) and priority (default 0). */
+  private record Backfill(BackfillMode mode, int priority) {}
+
+  private static Backfill backfill(JsonNode body) {
     BackfillMode mode = BackfillMode.OPEN_ONLY;
     JsonNode modeNode = body.path("mode");
     if (!modeNode.isMissingNode() && !modeNode.isNull()) {
@@ -390,7 +397,7 @@ final class HttpApi {
       }
       priority = priorityNode.intValue();
     }
-    ctx.json(changesync.admin().configureBackfill(name, mode, priority));
+    return new Backfill(mode, priority);
   }
 
   private void trackInstallation(Context ctx) {
@@ -406,24 +413,8 @@ final class HttpApi {
       throw new BadInputException(
           "installation id must be a positive whole number, was '" + printable(raw) + "'");
     }
-    JsonNode body = jsonBody(ctx);
-    BackfillMode mode = BackfillMode.OPEN_ONLY;
-    JsonNode modeNode = body.path("mode");
-    if (!modeNode.isMissingNode() && !modeNode.isNull()) {
-      if (!modeNode.isTextual()) {
-        throw new BadInputException("mode must be a string: off or open_only");
-      }
-      mode = BackfillMode.parse(modeNode.textValue());
-    }
-    int priority = 0;
-    JsonNode priorityNode = body.path("priority");
-    if (!priorityNode.isMissingNode() && !priorityNode.isNull()) {
-      if (!priorityNode.isIntegralNumber() || !priorityNode.canConvertToInt()) {
-        throw new BadInputException("priority must be a whole number");
-      }
-      priority = priorityNode.intValue();
-    }
-    ctx.json(changesync.admin().trackInstallation(id, mode, priority));
+    Backfill backfill = backfill(jsonBody(ctx));
+    ctx.json(changesync.admin().trackInstallation(id, backfill.mode(), backfill.priority()));
   }
 
   private void untrack(Context ctx) {
