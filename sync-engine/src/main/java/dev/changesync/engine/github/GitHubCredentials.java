@@ -98,8 +98,11 @@ final class GitHubCredentials {
     return new AnonymousCredentials();
   }
 
-  /** No credentials: no Authorization header. */
-  static final class AnonymousCredentials implements Credentials, Credential {
+  /**
+   * One credential for every repository, never renewed: a personal token, or none. App-only
+   * requests (installation lookups) are refused: there is no app.
+   */
+  private abstract static class SingleCredential implements Credentials, Credential {
     @Override
     public Credential credential(Scope scope) {
       if (scope.owner() == null) {
@@ -117,6 +120,14 @@ final class GitHubCredentials {
     }
 
     @Override
+    public boolean renewable() {
+      return false;
+    }
+  }
+
+  /** No credentials: no Authorization header. */
+  static final class AnonymousCredentials extends SingleCredential {
+    @Override
     public String authorization() {
       return null;
     }
@@ -125,36 +136,15 @@ final class GitHubCredentials {
     public String identity() {
       return "anonymous";
     }
-
-    @Override
-    public boolean renewable() {
-      return false;
-    }
   }
 
-  static final class TokenCredentials implements Credentials, Credential {
+  static final class TokenCredentials extends SingleCredential {
     private final String authorization;
     private final String identity;
 
     TokenCredentials(GitHubAuth.Token token) {
       this.authorization = "Bearer " + token.token();
       this.identity = "token:" + sha256(token.token()).substring(0, 32);
-    }
-
-    @Override
-    public Credential credential(Scope scope) {
-      if (scope.owner() == null) {
-        throw notAnApp();
-      }
-      return this;
-    }
-
-    @Override
-    public void invalidate(Credential used) {}
-
-    @Override
-    public Optional<String> identityFor(String owner) {
-      return Optional.of(identity);
     }
 
     @Override
@@ -165,11 +155,6 @@ final class GitHubCredentials {
     @Override
     public String identity() {
       return identity;
-    }
-
-    @Override
-    public boolean renewable() {
-      return false;
     }
 
     @Override
