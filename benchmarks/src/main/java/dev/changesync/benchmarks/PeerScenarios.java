@@ -127,6 +127,8 @@ final class PeerScenarios {
   static void prepareJdbc(DataSource pool, int keys) throws SQLException {
     try (Connection c = pool.getConnection();
         Statement s = c.createStatement()) {
+      // jdbc-cycle and jdbc-audited may run one after the other in one database.
+      s.execute("drop table if exists jdbc_lease_event, jdbc_lease");
       s.execute(JDBC_TABLE);
       s.execute(
           "insert into jdbc_lease (name) select 'bench:' || g from generate_series(0, "
