@@ -11,9 +11,7 @@ import dev.changesync.testkit.github.RecordedRequest;
 import dev.changesync.testkit.github.RequestKind;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -22,24 +20,12 @@ class HttpGitHubInstallationsTest {
 
   private static final String APP_ID = "4242";
 
-  private static FakeGitHub keys;
-  private static FakeApp app;
+  private static final FakeApp app = FakeApp.generate(APP_ID, 1);
 
   private final MutableClock clock = new MutableClock();
   private FakeGitHub fake;
   private FakeInstallation acme;
   private FakeInstallation globex;
-
-  @BeforeAll
-  static void generateKeys() {
-    keys = FakeGitHub.start();
-    app = keys.registerApp(APP_ID, 1);
-  }
-
-  @AfterAll
-  static void closeKeys() {
-    keys.close();
-  }
 
   @BeforeEach
   void start() {

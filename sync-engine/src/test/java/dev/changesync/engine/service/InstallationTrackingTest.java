@@ -23,9 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -41,8 +39,7 @@ class InstallationTrackingTest {
 
   private static final String APP_ID = "999";
   private static final String SECRET = "installation secret";
-  private static FakeGitHub keys;
-  private static FakeApp app;
+  private static final FakeApp app = FakeApp.generate(APP_ID, 1);
 
   private final MutableClock clock = new MutableClock();
   private FakeGitHub fake;
@@ -52,17 +49,6 @@ class InstallationTrackingTest {
   private Jdbi jdbi;
   private AdminService admin;
   private WebhookIntake intake;
-
-  @BeforeAll
-  static void generateKeys() {
-    keys = FakeGitHub.start();
-    app = keys.registerApp(APP_ID, 1);
-  }
-
-  @AfterAll
-  static void closeKeys() {
-    keys.close();
-  }
 
   @BeforeEach
   void setUp() throws Exception {

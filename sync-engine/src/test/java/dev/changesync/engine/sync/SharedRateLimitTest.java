@@ -17,9 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,25 +33,13 @@ class SharedRateLimitTest {
   static final PostgresDatabase db = PostgresDatabase.migratedWith(Migrations::migrate);
 
   private static final String APP_ID = "777";
-  private static FakeGitHub keys;
-  private static FakeApp app;
+  private static final FakeApp app = FakeApp.generate(APP_ID, 1);
 
   private SyncFixture fx;
   private FakeInstallation acme;
   private FakeInstallation globex;
   private long widgets;
   private long rockets;
-
-  @BeforeAll
-  static void generateKeys() {
-    keys = FakeGitHub.start();
-    app = keys.registerApp(APP_ID, 1);
-  }
-
-  @AfterAll
-  static void closeKeys() {
-    keys.close();
-  }
 
   @BeforeEach
   void setUp() throws Exception {

@@ -21,6 +21,14 @@ public final class FakeApp {
   private final long installationId;
   private final KeyPair keyPair;
 
+  /**
+   * A new app with a fresh 2048-bit RSA key, registered with no fake yet: hand it to {@link
+   * FakeGitHub#registerApp(FakeApp)} of each fake that should know it.
+   */
+  public static FakeApp generate(String appId, long installationId) {
+    return new FakeApp(appId, installationId);
+  }
+
   FakeApp(String appId, long installationId) {
     this.appId = appId;
     this.installationId = installationId;
