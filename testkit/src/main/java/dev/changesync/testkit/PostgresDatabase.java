@@ -56,6 +56,7 @@ public final class PostgresDatabase
     implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AutoCloseable {
 
   private static final int DEFAULT_POOL_SIZE = 5;
+  private static final int TRUNCATE_ATTEMPTS = 5;
 
   private final String templateId; // null for an empty database
   private final DatabaseInitializer initializer;
@@ -285,7 +286,25 @@ public final class PostgresDatabase
         }
       }
       if (!tables.isEmpty()) {
-        s.execute("truncate table " + String.join(", ", tables) + " restart identity cascade");
+        truncate(s, "truncate table " + String.join(", ", tables) + " restart identity cascade");
+      }
+    }
+  }
+
+  /**
+   * A server that is still running (its workers, a webhook pass) may hold a lock on one table
+   * while wanting another that the truncate has already locked; PostgreSQL then aborts one of
+   * the two as a deadlock. When the truncate is the one aborted, it simply runs again.
+   */
+  private static void truncate(Statement s, String sql) throws SQLException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        s.execute(sql);
+        return;
+      } catch (SQLException e) {
+        if (!"40P01".equals(e.getSQLState()) || attempt == TRUNCATE_ATTEMPTS) {
+          throw e;
+        }
       }
     }
   }
