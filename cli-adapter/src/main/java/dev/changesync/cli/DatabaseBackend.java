@@ -45,7 +45,7 @@ final class DatabaseBackend implements Backend {
    * The settings the CLI reads from the environment in database mode; the server's other settings
    * (GitHub, HTTP, intervals) are none of its business, and a bad one must not stop it.
    */
-  private static final List<Setting> SETTINGS =
+  private static final List<Setting<?>> SETTINGS =
       List.of(
           Setting.DATABASE_URL,
           Setting.DATABASE_USER,
@@ -167,7 +167,7 @@ final class DatabaseBackend implements Backend {
 
   private static Changesync.Builder builder(Target.DirectDatabase database, CliContext context) {
     Map<String, String> env = new HashMap<>();
-    for (Setting s : SETTINGS) {
+    for (Setting<?> s : SETTINGS) {
       String value = context.env().get(s.envName());
       if (value != null) {
         env.put(s.envName(), value);

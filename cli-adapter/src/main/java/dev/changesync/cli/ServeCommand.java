@@ -37,7 +37,7 @@ final class ServeCommand extends CliCommand {
    */
   static void addServerSettings(CommandLine serve) {
     CommandSpec spec = serve.getCommandSpec();
-    for (Setting s : Setting.values()) {
+    for (Setting<?> s : Setting.values()) {
       if (s == Setting.DATABASE_URL || s == Setting.DATA_DIR) {
         continue; // the root's --database-url and --data-dir
       }
@@ -90,7 +90,7 @@ final class ServeCommand extends CliCommand {
     cli().databaseUrlFlag().ifPresent(url -> add(args, Setting.DATABASE_URL.flag(), url));
     cli().dataDirFlag().ifPresent(dir -> add(args, Setting.DATA_DIR.flag(), dir));
     ParseResult parsed = spec.commandLine().getParseResult();
-    for (Setting s : Setting.values()) {
+    for (Setting<?> s : Setting.values()) {
       if (s == Setting.DATABASE_URL || s == Setting.DATA_DIR) {
         continue;
       }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.changesync.engine.Changesync;
 import dev.changesync.engine.config.ChangesyncConfig;
+import dev.changesync.engine.config.Setting;
 import dev.changesync.engine.config.ConfigException;
 import dev.changesync.engine.config.Hosts;
 import io.javalin.Javalin;
@@ -127,8 +128,8 @@ public final class ChangesyncServer implements AutoCloseable {
             config.httpAllowedHosts());
     Javalin http;
     try {
-      Duration drain =
-          config.shutdownGrace().compareTo(HTTP_DRAIN) < 0 ? config.shutdownGrace() : HTTP_DRAIN;
+      Duration grace = config.get(Setting.SHUTDOWN_GRACE);
+      Duration drain = grace.compareTo(HTTP_DRAIN) < 0 ? grace : HTTP_DRAIN;
       http =
           new HttpApi(changesync, config.adminToken(), access, config.role().runsHttp(), metrics)
               .create(config.httpHost(), config.httpPort(), drain)

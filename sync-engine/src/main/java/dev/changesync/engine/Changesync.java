@@ -220,12 +220,12 @@ public final class Changesync implements AutoCloseable {
     }
     b.runWorkers(config.role().runsWorkers())
             .workerName(config.workerName())
-            .syncSettings(config.syncSettings())
+            .syncSettings(SyncSettings.from(config))
             .liveness(config.liveness())
             .synchronousRelease(config.synchronousRelease())
             .servicePoolSize(config.databasePoolSize());
     b.webhookSecret = config.webhookSecret();
-    b.github(config.githubSettings());
+    b.github(GitHubSettings.from(config));
     b.config = config;
     return b;
   }

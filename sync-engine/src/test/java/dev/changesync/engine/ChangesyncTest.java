@@ -445,7 +445,7 @@ class ChangesyncTest {
 
     assertThat(changesync.owner().workerName()).isEqualTo("configured-worker");
     SyncSettings settings = changesync.worker().orElseThrow().settings();
-    assertThat(settings).isEqualTo(config.syncSettings());
+    assertThat(settings).isEqualTo(SyncSettings.from(config));
     assertThat(settings.workerThreads()).isEqualTo(3);
     assertThat(settings.leasePolicy().leaseFor()).isEqualTo(Duration.ofMinutes(1));
     assertThat(settings.pollEvery()).isEqualTo(Duration.ofMillis(100));

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Optional;
 
 /**
  * A secret setting (token, password, webhook secret). It never shows its value in {@code
@@ -26,6 +27,22 @@ public final class Secret {
       throw new IllegalArgumentException("a secret must not be empty");
     }
     return new Secret(value);
+  }
+
+  /**
+   * What is wrong with {@code token} as a bearer token sent in an HTTP header (blank, or not
+   * printable ASCII without spaces); empty when nothing is. The message never shows the token.
+   */
+  public static Optional<String> bearerTokenProblem(String token) {
+    requireNonNull(token, "token");
+    if (token.isBlank()) {
+      return Optional.of("token must not be blank");
+    }
+    if (token.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
+      return Optional.of(
+          "token must be printable ASCII without spaces (is there a stray newline?)");
+    }
+    return Optional.empty();
   }
 
   /** The value itself. Never log it. */

@@ -2,12 +2,17 @@ package dev.changesync.engine.github;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.changesync.engine.config.ChangesyncConfig;
+import dev.changesync.engine.config.PemKeys;
+import dev.changesync.engine.config.Secret;
+import dev.changesync.engine.config.Setting;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PrivateKey;
+import java.util.Optional;
 
 /**
  * How the client authenticates: a {@link Token} (personal or fine-grained access token, or any
@@ -66,6 +71,28 @@ public sealed interface GitHubAuth
   }
 
   /**
+   * The credentials of {@code config}: a token from {@code CHANGESYNC_GITHUB_TOKEN}, or a GitHub
+   * App from {@code CHANGESYNC_GITHUB_APP_ID}, {@code _PRIVATE_KEY_PATH} (the key already read and
+   * parsed) and, when set, {@code _INSTALLATION_ID}; empty when neither is configured.
+   */
+  static Optional<GitHubAuth> from(ChangesyncConfig config) {
+    Optional<Secret> token = config.find(Setting.GITHUB_TOKEN);
+    if (token.isPresent()) {
+      return Optional.of(token(token.get().reveal()));
+    }
+    return config
+        .githubAppPrivateKey()
+        .map(
+            key -> {
+              String appId = config.get(Setting.GITHUB_APP_ID);
+              Optional<Long> installation = config.find(Setting.GITHUB_APP_INSTALLATION_ID);
+              return installation.isPresent()
+                  ? new App(appId, installation.get(), key)
+                  : new AppInstallations(appId, key);
+            });
+  }
+
+  /**
    * A GitHub App without a fixed installation: the client finds the installation of each
    * repository's owner ({@code GET /repos/{owner}/{repo}/installation}) and reads the repository
    * with that installation's token.
@@ -90,14 +117,11 @@ public sealed interface GitHubAuth
   /** A personal (or other bearer) token. */
   record Token(String token) implements GitHubAuth {
     public Token {
-      requireNonNull(token, "token");
-      if (token.isBlank()) {
-        throw new IllegalArgumentException("token must not be blank");
-      }
-      if (token.chars().anyMatch(c -> c <= ' ' || c >= 0x7f)) {
-        throw new IllegalArgumentException(
-            "token must be printable ASCII without spaces (is there a stray newline?)");
-      }
+      Secret.bearerTokenProblem(token)
+          .ifPresent(
+              problem -> {
+                throw new IllegalArgumentException(problem);
+              });
     }
 
     @Override

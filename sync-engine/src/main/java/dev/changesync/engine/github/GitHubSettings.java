@@ -1,5 +1,7 @@
 package dev.changesync.engine.github;
 
+import dev.changesync.engine.config.ChangesyncConfig;
+import dev.changesync.engine.config.Setting;
 import static java.util.Objects.requireNonNull;
 
 import java.net.URI;
@@ -101,6 +103,16 @@ public record GitHubSettings(
       throw new IllegalArgumentException(
           "tokenRefreshMargin must not be negative, was " + tokenRefreshMargin);
     }
+  }
+
+  /**
+   * The settings of {@code config}: its API URL and credentials ({@link GitHubAuth#from}), {@link
+   * GitHubAuth#anonymous() anonymous} when none are configured (public repositories only, at
+   * GitHub's unauthenticated rate limit); defaults for the rest.
+   */
+  public static GitHubSettings from(ChangesyncConfig config) {
+    GitHubAuth auth = GitHubAuth.from(config).orElse(GitHubAuth.anonymous());
+    return builder(auth).baseUrl(config.get(Setting.GITHUB_API_URL)).build();
   }
 
   /** Settings with every default, authenticating with {@code auth}. */

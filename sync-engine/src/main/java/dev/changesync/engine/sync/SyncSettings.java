@@ -2,6 +2,8 @@ package dev.changesync.engine.sync;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.changesync.engine.config.ChangesyncConfig;
+import dev.changesync.engine.config.Setting;
 import dev.changesync.lease.LeasePolicy;
 import java.time.Duration;
 
@@ -76,6 +78,27 @@ public record SyncSettings(
     }
   }
 
+  /**
+   * The settings of {@code config}: its intervals and limits, worker threads and lease policy; the
+   * defaults for what has no variable.
+   */
+  public static SyncSettings from(ChangesyncConfig config) {
+    return builder()
+        .pollEvery(config.get(Setting.POLL_INTERVAL))
+        .webhookDebounce(config.get(Setting.WEBHOOK_DEBOUNCE))
+        .minFetchInterval(config.get(Setting.MIN_FETCH_INTERVAL))
+        .inventoryMaxAge(config.get(Setting.INVENTORY_MAX_AGE))
+        .backfillInterval(config.get(Setting.BACKFILL_INTERVAL))
+        .backfillMaxPulls(config.get(Setting.BACKFILL_MAX_PRS))
+        .backfillMaxRuntime(config.get(Setting.BACKFILL_MAX_RUNTIME))
+        .shutdownGrace(config.get(Setting.SHUTDOWN_GRACE))
+        .retryBackoffBase(config.get(Setting.RETRY_MIN))
+        .retryBackoffCap(config.get(Setting.RETRY_MAX))
+        .workerThreads(config.get(Setting.WORKER_THREADS))
+        .leasePolicy(config.leasePolicy())
+        .build();
+  }
+
   /** The defaults of SPEC §6. */
   public static SyncSettings defaults() {
     return builder().build();
@@ -108,20 +131,20 @@ public record SyncSettings(
 
   /** Builds {@link SyncSettings}; unset values keep their defaults. */
   public static final class Builder {
-    private Duration pollEvery = Duration.ofSeconds(5);
-    private Duration webhookDebounce = Duration.ofSeconds(15);
-    private Duration minFetchInterval = Duration.ofMinutes(1);
-    private Duration inventoryMaxAge = Duration.ofHours(6);
-    private Duration backfillInterval = Duration.ofSeconds(5);
-    private int backfillMaxPulls = 1000;
-    private Duration backfillMaxRuntime = Duration.ofMinutes(30);
+    private Duration pollEvery = Setting.POLL_INTERVAL.parsedDefault();
+    private Duration webhookDebounce = Setting.WEBHOOK_DEBOUNCE.parsedDefault();
+    private Duration minFetchInterval = Setting.MIN_FETCH_INTERVAL.parsedDefault();
+    private Duration inventoryMaxAge = Setting.INVENTORY_MAX_AGE.parsedDefault();
+    private Duration backfillInterval = Setting.BACKFILL_INTERVAL.parsedDefault();
+    private int backfillMaxPulls = Setting.BACKFILL_MAX_PRS.parsedDefault();
+    private Duration backfillMaxRuntime = Setting.BACKFILL_MAX_RUNTIME.parsedDefault();
     private Duration failedPullRetryAfter = Duration.ofMinutes(15);
     private int refreshMaxHintsPerPass = 500;
-    private Duration shutdownGrace = Duration.ofSeconds(30);
-    private int workerThreads = 2;
+    private Duration shutdownGrace = Setting.SHUTDOWN_GRACE.parsedDefault();
+    private int workerThreads = Setting.WORKER_THREADS.parsedDefault();
     private LeasePolicy leasePolicy = LeasePolicy.defaults();
-    private Duration retryBackoffBase = Duration.ofSeconds(30);
-    private Duration retryBackoffCap = Duration.ofHours(1);
+    private Duration retryBackoffBase = Setting.RETRY_MIN.parsedDefault();
+    private Duration retryBackoffCap = Setting.RETRY_MAX.parsedDefault();
 
     private Builder() {}
 

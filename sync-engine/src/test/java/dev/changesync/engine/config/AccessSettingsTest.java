@@ -113,7 +113,7 @@ class AccessSettingsTest {
     assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("admin-token-0123456789");
     assertThat(config.readToken().orElseThrow().reveal()).isEqualTo(TOKEN);
     assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("hook secret");
-    assertThat(((GitHubAuth.Token) config.githubAuth().orElseThrow()).token())
+    assertThat(((GitHubAuth.Token) GitHubAuth.from(config).orElseThrow()).token())
         .isEqualTo("ghp_fromfile");
     // A password is taken as it is, spaces and all.
     assertThat(config.databasePassword().orElseThrow().reveal()).isEqualTo(" pass word ");
@@ -291,7 +291,7 @@ class AccessSettingsTest {
         "https://ghe.example.com/api/v3"
       })
   void loopbackAndHttpsUrlsNeedNoPermission(String url) {
-    assertThat(ChangesyncConfig.from(Map.of("CHANGESYNC_GITHUB_API_URL", url)).githubApiUrl())
+    assertThat(ChangesyncConfig.from(Map.of("CHANGESYNC_GITHUB_API_URL", url)).get(Setting.GITHUB_API_URL))
         .isEqualTo(URI.create(url));
   }
 
@@ -303,7 +303,7 @@ class AccessSettingsTest {
                 "CHANGESYNC_GITHUB_API_URL", "http://ghe.example.com/api/v3",
                 "CHANGESYNC_GITHUB_ALLOW_INSECURE", "true"));
 
-    assertThat(config.githubApiUrl()).isEqualTo(URI.create("http://ghe.example.com/api/v3"));
+    assertThat(config.get(Setting.GITHUB_API_URL)).isEqualTo(URI.create("http://ghe.example.com/api/v3"));
     assertThat(problems(Map.of("CHANGESYNC_GITHUB_ALLOW_INSECURE", "maybe")))
         .containsExactly("CHANGESYNC_GITHUB_ALLOW_INSECURE: 'maybe' is not on or off");
   }

@@ -64,8 +64,8 @@ class ChangesyncConfigTest {
   }
 
   private static void assertApp(ChangesyncConfig config, String appId, long installationId) {
-    assertThat(config.githubAuth()).containsInstanceOf(GitHubAuth.App.class);
-    GitHubAuth.App app = (GitHubAuth.App) config.githubAuth().orElseThrow();
+    assertThat(GitHubAuth.from(config)).containsInstanceOf(GitHubAuth.App.class);
+    GitHubAuth.App app = (GitHubAuth.App) GitHubAuth.from(config).orElseThrow();
     assertThat(app.appId()).isEqualTo(appId);
     assertThat(app.installationId()).isEqualTo(installationId);
     assertThat(app.privateKey().getEncoded()).isEqualTo(KEYS.getPrivate().getEncoded());
@@ -86,8 +86,8 @@ class ChangesyncConfigTest {
         .doesNotContainAnyWhitespaces()
         .hasSizeGreaterThan((":" + ProcessHandle.current().pid()).length());
     assertThat(config.workerThreads()).isEqualTo(2);
-    assertThat(config.githubApiUrl()).isEqualTo(URI.create("https://api.github.com"));
-    assertThat(config.githubAuth()).isEmpty();
+    assertThat(config.get(Setting.GITHUB_API_URL)).isEqualTo(URI.create("https://api.github.com"));
+    assertThat(GitHubAuth.from(config)).isEmpty();
     assertThat(config.webhookSecret()).isEmpty();
     assertThat(config.adminToken()).isEmpty();
     assertThat(config.leasePolicy())
@@ -95,14 +95,14 @@ class ChangesyncConfigTest {
             LeasePolicy.of(Duration.ofMinutes(15), Duration.ofSeconds(10), Duration.ofSeconds(30)));
     assertThat(config.liveness()).isTrue();
     assertThat(config.synchronousRelease()).isFalse();
-    assertThat(config.pollEvery()).isEqualTo(Duration.ofSeconds(5));
-    assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(15));
-    assertThat(config.minFetchInterval()).isEqualTo(Duration.ofMinutes(1));
-    assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofHours(6));
-    assertThat(config.backfillInterval()).isEqualTo(Duration.ofSeconds(5));
-    assertThat(config.backfillMaxPrs()).isEqualTo(1000);
-    assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(30));
-    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.get(Setting.POLL_INTERVAL)).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.get(Setting.WEBHOOK_DEBOUNCE)).isEqualTo(Duration.ofSeconds(15));
+    assertThat(config.get(Setting.MIN_FETCH_INTERVAL)).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.get(Setting.INVENTORY_MAX_AGE)).isEqualTo(Duration.ofHours(6));
+    assertThat(config.get(Setting.BACKFILL_INTERVAL)).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.get(Setting.BACKFILL_MAX_PRS)).isEqualTo(1000);
+    assertThat(config.get(Setting.BACKFILL_MAX_RUNTIME)).isEqualTo(Duration.ofMinutes(30));
+    assertThat(config.get(Setting.SHUTDOWN_GRACE)).isEqualTo(Duration.ofSeconds(30));
     assertThat(config.migrate()).isTrue();
     assertThat(config.logFormat()).isEqualTo(ChangesyncConfig.LogFormat.TEXT);
   }
@@ -152,7 +152,7 @@ class ChangesyncConfigTest {
     assertThat(config.role().runsHttp()).isFalse();
     assertThat(config.workerName()).isEqualTo("worker-7");
     assertThat(config.workerThreads()).isEqualTo(8);
-    assertThat(config.githubApiUrl()).isEqualTo(URI.create("https://ghe.example.com/api/v3"));
+    assertThat(config.get(Setting.GITHUB_API_URL)).isEqualTo(URI.create("https://ghe.example.com/api/v3"));
     assertApp(config, "12345", 678);
     assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("hook-secret");
     assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("admin-token-0123456789");
@@ -160,14 +160,14 @@ class ChangesyncConfigTest {
         .isEqualTo(
             LeasePolicy.of(Duration.ofMinutes(2), Duration.ofSeconds(5), Duration.ofSeconds(20)));
     assertThat(config.liveness()).isFalse();
-    assertThat(config.pollEvery()).isEqualTo(Duration.ofMillis(500));
-    assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(3));
-    assertThat(config.minFetchInterval()).isEqualTo(Duration.ofSeconds(30));
-    assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofDays(1));
-    assertThat(config.backfillInterval()).isEqualTo(Duration.ZERO);
-    assertThat(config.backfillMaxPrs()).isEqualTo(50);
-    assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofMinutes(10));
-    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(config.get(Setting.POLL_INTERVAL)).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.get(Setting.WEBHOOK_DEBOUNCE)).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.get(Setting.MIN_FETCH_INTERVAL)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.get(Setting.INVENTORY_MAX_AGE)).isEqualTo(Duration.ofDays(1));
+    assertThat(config.get(Setting.BACKFILL_INTERVAL)).isEqualTo(Duration.ZERO);
+    assertThat(config.get(Setting.BACKFILL_MAX_PRS)).isEqualTo(50);
+    assertThat(config.get(Setting.BACKFILL_MAX_RUNTIME)).isEqualTo(Duration.ofMinutes(10));
+    assertThat(config.get(Setting.SHUTDOWN_GRACE)).isEqualTo(Duration.ofMinutes(1));
     assertThat(config.migrate()).isFalse();
     assertThat(config.logFormat()).isEqualTo(ChangesyncConfig.LogFormat.JSON);
   }
@@ -176,8 +176,8 @@ class ChangesyncConfigTest {
   void aGitHubTokenIsTokenAuth() {
     ChangesyncConfig config = parse(Map.of("CHANGESYNC_GITHUB_TOKEN", "ghp_secret"));
 
-    assertThat(config.githubAuth()).containsInstanceOf(GitHubAuth.Token.class);
-    assertThat(((GitHubAuth.Token) config.githubAuth().orElseThrow()).token())
+    assertThat(GitHubAuth.from(config)).containsInstanceOf(GitHubAuth.Token.class);
+    assertThat(((GitHubAuth.Token) GitHubAuth.from(config).orElseThrow()).token())
         .isEqualTo("ghp_secret");
   }
 
@@ -276,8 +276,8 @@ class ChangesyncConfigTest {
     assertThat(failure(Map.of("CHANGESYNC_LEASE_TTL", "0s")).problems()).hasSize(1);
     ChangesyncConfig config =
         parse(Map.of("CHANGESYNC_WEBHOOK_DEBOUNCE", "0", "CHANGESYNC_SHUTDOWN_GRACE", "0s"));
-    assertThat(config.webhookDebounce()).isZero();
-    assertThat(config.shutdownGrace()).isZero();
+    assertThat(config.get(Setting.WEBHOOK_DEBOUNCE)).isZero();
+    assertThat(config.get(Setting.SHUTDOWN_GRACE)).isZero();
   }
 
   @Test
@@ -340,7 +340,7 @@ class ChangesyncConfigTest {
     assertThat(config.role()).isEqualTo(Role.HTTP);
     assertThat(config.workerName()).isEqualTo("w");
     assertThat(config.workerThreads()).isEqualTo(3);
-    assertThat(config.githubApiUrl()).isEqualTo(URI.create("http://localhost:1234"));
+    assertThat(config.get(Setting.GITHUB_API_URL)).isEqualTo(URI.create("http://localhost:1234"));
     assertApp(config, "Iv23liAbC.x", 2);
     assertThat(config.webhookSecret().orElseThrow().reveal()).isEqualTo("s");
     assertThat(config.adminToken().orElseThrow().reveal()).isEqualTo("t0123456789abcdef");
@@ -348,17 +348,17 @@ class ChangesyncConfigTest {
         .isEqualTo(
             LeasePolicy.of(Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(5)));
     assertThat(config.liveness()).isFalse();
-    assertThat(config.pollEvery()).isEqualTo(Duration.ofSeconds(1));
-    assertThat(config.webhookDebounce()).isEqualTo(Duration.ofSeconds(2));
-    assertThat(config.minFetchInterval()).isEqualTo(Duration.ofSeconds(3));
-    assertThat(config.inventoryMaxAge()).isEqualTo(Duration.ofSeconds(4));
-    assertThat(config.backfillInterval()).isEqualTo(Duration.ofSeconds(5));
-    assertThat(config.backfillMaxPrs()).isEqualTo(6);
-    assertThat(config.backfillMaxRuntime()).isEqualTo(Duration.ofSeconds(7));
-    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(8));
+    assertThat(config.get(Setting.POLL_INTERVAL)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.get(Setting.WEBHOOK_DEBOUNCE)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(config.get(Setting.MIN_FETCH_INTERVAL)).isEqualTo(Duration.ofSeconds(3));
+    assertThat(config.get(Setting.INVENTORY_MAX_AGE)).isEqualTo(Duration.ofSeconds(4));
+    assertThat(config.get(Setting.BACKFILL_INTERVAL)).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.get(Setting.BACKFILL_MAX_PRS)).isEqualTo(6);
+    assertThat(config.get(Setting.BACKFILL_MAX_RUNTIME)).isEqualTo(Duration.ofSeconds(7));
+    assertThat(config.get(Setting.SHUTDOWN_GRACE)).isEqualTo(Duration.ofSeconds(8));
     assertThat(config.migrate()).isFalse();
     assertThat(config.logFormat()).isEqualTo(ChangesyncConfig.LogFormat.JSON);
-    for (Setting s : Setting.values()) {
+    for (Setting<?> s : Setting.values()) {
       assertThat(ChangesyncConfig.usage()).contains(s.flag()).contains(s.envName());
     }
   }
@@ -388,7 +388,7 @@ class ChangesyncConfigTest {
     ChangesyncConfig config =
         parse(Map.of("CHANGESYNC_GITHUB_TOKEN", "", "CHANGESYNC_HTTP_PORT", " "), "--admin-token=");
 
-    assertThat(config.githubAuth()).isEmpty();
+    assertThat(GitHubAuth.from(config)).isEmpty();
     assertThat(config.httpPort()).isEqualTo(8080);
     assertThat(config.adminToken()).isEmpty();
   }
@@ -412,7 +412,7 @@ class ChangesyncConfigTest {
         .contains("webhookSecret=****")
         .contains("adminToken=****")
         .contains("leasePolicy=ttl 15m, heartbeat 10s, stale after 30s");
-    assertThat(config.githubAuth().orElseThrow().toString()).doesNotContain("ghp_token");
+    assertThat(GitHubAuth.from(config).orElseThrow().toString()).doesNotContain("ghp_token");
     assertThat(config.adminToken().orElseThrow().toString()).isEqualTo("****");
   }
 
@@ -461,9 +461,9 @@ class ChangesyncConfigTest {
                 "CHANGESYNC_GITHUB_APP_ID", "321",
                 "CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH", key.toString()));
 
-    assertThat(config.githubAuth()).containsInstanceOf(GitHubAuth.AppInstallations.class);
+    assertThat(GitHubAuth.from(config)).containsInstanceOf(GitHubAuth.AppInstallations.class);
     GitHubAuth.AppInstallations app =
-        (GitHubAuth.AppInstallations) config.githubAuth().orElseThrow();
+        (GitHubAuth.AppInstallations) GitHubAuth.from(config).orElseThrow();
     assertThat(app.appId()).isEqualTo("321");
     assertThat(app.privateKey().getEncoded()).isEqualTo(KEYS.getPrivate().getEncoded());
   }
@@ -611,39 +611,39 @@ class ChangesyncConfigTest {
                 "CHANGESYNC_WORKER_THREADS", "3",
                 "CHANGESYNC_LEASE_TTL", "1m"));
 
-    GitHubSettings github = config.githubSettings();
+    GitHubSettings github = GitHubSettings.from(config);
     assertThat(github.baseUrl()).isEqualTo(URI.create("https://ghe.example.com/api/v3"));
     assertThat(github.auth()).isEqualTo(GitHubAuth.token("ghp_abc"));
 
-    SyncSettings sync = config.syncSettings();
-    assertThat(sync.pollEvery()).isEqualTo(config.pollEvery());
-    assertThat(sync.webhookDebounce()).isEqualTo(config.webhookDebounce());
-    assertThat(sync.minFetchInterval()).isEqualTo(config.minFetchInterval());
-    assertThat(sync.inventoryMaxAge()).isEqualTo(config.inventoryMaxAge());
-    assertThat(sync.backfillInterval()).isEqualTo(config.backfillInterval());
+    SyncSettings sync = SyncSettings.from(config);
+    assertThat(sync.pollEvery()).isEqualTo(config.get(Setting.POLL_INTERVAL));
+    assertThat(sync.webhookDebounce()).isEqualTo(config.get(Setting.WEBHOOK_DEBOUNCE));
+    assertThat(sync.minFetchInterval()).isEqualTo(config.get(Setting.MIN_FETCH_INTERVAL));
+    assertThat(sync.inventoryMaxAge()).isEqualTo(config.get(Setting.INVENTORY_MAX_AGE));
+    assertThat(sync.backfillInterval()).isEqualTo(config.get(Setting.BACKFILL_INTERVAL));
     assertThat(sync.backfillMaxPulls()).isEqualTo(7);
-    assertThat(sync.backfillMaxRuntime()).isEqualTo(config.backfillMaxRuntime());
-    assertThat(sync.shutdownGrace()).isEqualTo(config.shutdownGrace());
+    assertThat(sync.backfillMaxRuntime()).isEqualTo(config.get(Setting.BACKFILL_MAX_RUNTIME));
+    assertThat(sync.shutdownGrace()).isEqualTo(config.get(Setting.SHUTDOWN_GRACE));
     assertThat(sync.workerThreads()).isEqualTo(3);
     assertThat(sync.leasePolicy()).isEqualTo(config.leasePolicy());
 
-    assertThat(parse(Map.of()).githubSettings().auth()).isEqualTo(GitHubAuth.anonymous());
+    assertThat(GitHubSettings.from(parse(Map.of())).auth()).isEqualTo(GitHubAuth.anonymous());
   }
 
   @Test
   void retryBackoffSettingsReachTheSyncSettingsAndMaxMayNotBeBelowMin() {
     ChangesyncConfig defaults = parse(Map.of());
-    assertThat(defaults.retryMin()).isEqualTo(Duration.ofSeconds(30));
-    assertThat(defaults.retryMax()).isEqualTo(Duration.ofHours(1));
-    assertThat(defaults.syncSettings().retryBackoffBase()).isEqualTo(Duration.ofSeconds(30));
-    assertThat(defaults.syncSettings().retryBackoffCap()).isEqualTo(Duration.ofHours(1));
+    assertThat(defaults.get(Setting.RETRY_MIN)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.get(Setting.RETRY_MAX)).isEqualTo(Duration.ofHours(1));
+    assertThat(SyncSettings.from(defaults).retryBackoffBase()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(SyncSettings.from(defaults).retryBackoffCap()).isEqualTo(Duration.ofHours(1));
 
     ChangesyncConfig set =
         parse(Map.of("CHANGESYNC_RETRY_MIN", "2s", "CHANGESYNC_RETRY_MAX", "5m"));
-    assertThat(set.syncSettings().retryBackoffBase()).isEqualTo(Duration.ofSeconds(2));
-    assertThat(set.syncSettings().retryBackoffCap()).isEqualTo(Duration.ofMinutes(5));
-    assertThat(set.syncSettings().retryAfter(3)).isEqualTo(Duration.ofSeconds(8));
-    assertThat(parse(Map.of(), "--retry-min", "1s").retryMin()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(SyncSettings.from(set).retryBackoffBase()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(SyncSettings.from(set).retryBackoffCap()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(SyncSettings.from(set).retryAfter(3)).isEqualTo(Duration.ofSeconds(8));
+    assertThat(parse(Map.of(), "--retry-min", "1s").get(Setting.RETRY_MIN)).isEqualTo(Duration.ofSeconds(1));
 
     assertThat(failure(Map.of("CHANGESYNC_RETRY_MIN", "10m", "CHANGESYNC_RETRY_MAX", "1m")).problems())
         .containsExactly("CHANGESYNC_RETRY_MAX (1m) must not be shorter than CHANGESYNC_RETRY_MIN (10m)");

@@ -3,6 +3,7 @@ package dev.changesync.engine.github;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.changesync.engine.config.PemKeys;
 import dev.changesync.testkit.github.FakeApp;
 import dev.changesync.testkit.github.FakeGitHub;
 import java.net.URI;

@@ -1,4 +1,4 @@
-package dev.changesync.engine.github;
+package dev.changesync.engine.config;
 
 import java.io.ByteArrayOutputStream;
 import java.security.KeyFactory;
@@ -12,9 +12,10 @@ import java.util.regex.Pattern;
 
 /**
  * Reads RSA private keys from PEM: PKCS#1 ({@code BEGIN RSA PRIVATE KEY}, what GitHub hands out
- * for an App) and PKCS#8 ({@code BEGIN PRIVATE KEY}). Messages never include key material.
+ * for an App) and PKCS#8 ({@code BEGIN PRIVATE KEY}). Messages never include key material. It lives
+ * with the configuration because a bad key file stops start-up naming its setting.
  */
-final class PemKeys {
+public final class PemKeys {
 
   private static final Pattern BLOCK =
       Pattern.compile(
@@ -29,7 +30,7 @@ final class PemKeys {
 
   private PemKeys() {}
 
-  static PrivateKey privateKey(String pem) {
+  public static PrivateKey privateKey(String pem) {
     if (pem == null || pem.isBlank()) {
       throw new IllegalArgumentException("the private key PEM is empty");
     }
