@@ -3,6 +3,7 @@ package dev.changesync.cli;
 import dev.changesync.engine.config.ChangesyncConfig;
 import dev.changesync.engine.config.Setting;
 import dev.changesync.http.ChangesyncServer;
+import dev.changesync.http.HttpSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,7 @@ final class ServeCommand extends CliCommand {
    */
   static void addServerSettings(CommandLine serve) {
     CommandSpec spec = serve.getCommandSpec();
-    for (Setting<?> s : Setting.values()) {
+    for (Setting<?> s : ChangesyncServer.settings()) {
       if (s == Setting.DATABASE_URL || s == Setting.DATA_DIR) {
         continue; // the root's --database-url and --data-dir
       }
@@ -60,7 +61,8 @@ final class ServeCommand extends CliCommand {
     if (cli().serverFlag().isPresent()) {
       throw usageError("serve starts a server; --server names one to talk to: drop it");
     }
-    ChangesyncConfig config = ChangesyncConfig.from(context().env(), settings());
+    ChangesyncConfig config =
+        ChangesyncConfig.from(context().env(), settings(), HttpSettings.SETTINGS);
     ChangesyncServer.configureLogging(config.logFormat());
     ChangesyncServer server;
     try {
@@ -90,7 +92,7 @@ final class ServeCommand extends CliCommand {
     cli().databaseUrlFlag().ifPresent(url -> add(args, Setting.DATABASE_URL.flag(), url));
     cli().dataDirFlag().ifPresent(dir -> add(args, Setting.DATA_DIR.flag(), dir));
     ParseResult parsed = spec.commandLine().getParseResult();
-    for (Setting<?> s : Setting.values()) {
+    for (Setting<?> s : ChangesyncServer.settings()) {
       if (s == Setting.DATABASE_URL || s == Setting.DATA_DIR) {
         continue;
       }

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * ChangesyncServer.main(args);
  *
  * // In-process, e.g. `changesync serve` or a test:
- * try (ChangesyncServer server = ChangesyncServer.start(ChangesyncConfig.from(env, args))) {
+ * try (ChangesyncServer server = ChangesyncServer.start(ChangesyncConfig.from(env))) {
  *   URI api = server.baseUri(); // http://127.0.0.1:8080
  *   ...
  * }
@@ -102,6 +102,7 @@ public final class ChangesyncServer implements AutoCloseable {
    */
   public static ChangesyncServer start(ChangesyncConfig config) {
     requireNonNull(config, "config");
+    HttpSettings settings = HttpSettings.from(config); // a bad value stops start-up here
     ServerMetrics metrics = new ServerMetrics();
     Changesync changesync;
     try {
@@ -124,15 +125,15 @@ public final class ChangesyncServer implements AutoCloseable {
         new Access(
             config.readToken(),
             config.adminToken(),
-            config.httpHost(),
-            config.httpAllowedHosts());
+            settings.host(),
+            settings.allowedHosts());
     Javalin http;
     try {
       Duration grace = config.get(Setting.SHUTDOWN_GRACE);
       Duration drain = grace.compareTo(HTTP_DRAIN) < 0 ? grace : HTTP_DRAIN;
       http =
           new HttpApi(changesync, config.adminToken(), access, config.role().runsHttp(), metrics)
-              .create(config.httpHost(), config.httpPort(), drain)
+              .create(settings.host(), settings.port(), drain)
               .start();
     } catch (RuntimeException | Error e) {
       changesync.close();
@@ -160,25 +161,26 @@ public final class ChangesyncServer implements AutoCloseable {
         config.readToken().isPresent() ? "on" : "off",
         config.adminToken().isPresent() ? "on" : "off",
         config.webhookSecret().isPresent() ? "on" : "off");
-    warnAboutOpenAccess(config, access);
+    warnAboutOpenAccess(config, settings, access);
     return server;
   }
 
   /** The start-up warnings of a server that anyone on the network can read or rebind. */
-  private static void warnAboutOpenAccess(ChangesyncConfig config, Access access) {
+  private static void warnAboutOpenAccess(
+      ChangesyncConfig config, HttpSettings settings, Access access) {
     if (config.role().runsHttp()
         && config.readToken().isEmpty()
-        && !Hosts.isLoopback(config.httpHost())) {
+        && !Hosts.isLoopback(settings.host())) {
       log.warn(
           "reads are open to anyone who reaches {}: patches, lease tokens and worker hosts;"
               + " set CHANGESYNC_READ_TOKEN (or CHANGESYNC_READ_TOKEN_FILE)",
-          config.httpHost());
+          settings.host());
     }
-    if (access.acceptsAnyHost() && !config.httpAllowedHosts().contains("*")) {
+    if (access.acceptsAnyHost() && !settings.allowedHosts().contains("*")) {
       log.warn(
           "any Host header is accepted on {} (no protection against DNS rebinding); set"
               + " CHANGESYNC_HTTP_ALLOWED_HOSTS to the names clients use (* to accept any)",
-          config.httpHost());
+          settings.host());
     }
   }
 
@@ -189,7 +191,7 @@ public final class ChangesyncServer implements AutoCloseable {
 
   /** {@code http://HOST:PORT}, the address of the API (an IPv6 host in brackets). */
   public URI baseUri() {
-    String host = config.httpHost();
+    String host = HttpSettings.from(config).host();
     if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
@@ -307,7 +309,7 @@ public final class ChangesyncServer implements AutoCloseable {
     }
     ChangesyncConfig config;
     try {
-      config = ChangesyncConfig.from(env, args);
+      config = ChangesyncConfig.from(env, args, HttpSettings.SETTINGS);
     } catch (ConfigException e) {
       err.println("changesync: " + e.getMessage());
       return EXIT_CONFIG;
@@ -370,10 +372,17 @@ public final class ChangesyncServer implements AutoCloseable {
     return Logging.configure(requireNonNull(format, "format"));
   }
 
+  /** Every setting the server reads: the engine's, then its own ({@link HttpSettings}). */
+  public static List<Setting<?>> settings() {
+    List<Setting<?>> all = new java.util.ArrayList<>(Setting.values());
+    all.addAll(HttpSettings.SETTINGS);
+    return List.copyOf(all);
+  }
+
   /** The server's usage: how it is run and every setting, with its variable and flag. */
   public static String usage() {
     return "usage: java -jar changesync-server.jar [--flag value ...] | --version | --help\n"
         + "Every setting is an environment variable or the equivalent flag (flags win):\n"
-        + ChangesyncConfig.usage();
+        + ChangesyncConfig.usage(HttpSettings.SETTINGS);
   }
 }

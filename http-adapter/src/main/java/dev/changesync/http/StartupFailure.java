@@ -30,28 +30,28 @@ final class StartupFailure {
         String message = String.valueOf(t.getMessage());
         if (message.toLowerCase(java.util.Locale.ROOT).contains("in use")) {
           return Optional.of(
-              Setting.HTTP_PORT.envName()
+              HttpSettings.PORT.envName()
                   + ": port "
-                  + config.httpPort()
+                  + HttpSettings.from(config).port()
                   + " on "
-                  + config.httpHost()
+                  + HttpSettings.from(config).host()
                   + " is already in use (another server running?); choose another port");
         }
         return Optional.of(
-            Setting.HTTP_HOST.envName()
+            HttpSettings.HOST.envName()
                 + ": cannot listen on "
-                + config.httpHost()
+                + HttpSettings.from(config).host()
                 + ":"
-                + config.httpPort()
+                + HttpSettings.from(config).port()
                 + " ("
                 + message
                 + "); use an address of this machine, such as 127.0.0.1 or 0.0.0.0");
       }
       if (t instanceof UnresolvedAddressException) {
         return Optional.of(
-            Setting.HTTP_HOST.envName()
+            HttpSettings.HOST.envName()
                 + ": cannot listen on "
-                + config.httpHost()
+                + HttpSettings.from(config).host()
                 + ": not an address of this machine (name not resolved)");
       }
     }

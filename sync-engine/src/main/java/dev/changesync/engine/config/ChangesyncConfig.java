@@ -7,12 +7,15 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.PrivateKey;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -93,14 +96,25 @@ public final class ChangesyncConfig {
           Setting.HEARTBEAT_INTERVAL,
           Setting.STALE_AFTER);
 
-  /** The effective value of every setting that has one: given, default or computed. */
+  /** The engine's settings and those the caller declared, in the order of {@code --help}. */
+  private final List<Setting<?>> declared;
+
+  /** The effective value of every declared setting that has one: given, default or computed. */
   private final Map<Setting<?>, Object> values;
+
+  /** The {@code CHANGESYNC_*} variables read, for settings declared outside the engine. */
+  private final Map<String, String> env;
+
+  /** Settings first asked for after the parse, parsed from {@link #env} then. */
+  private final Map<Setting<?>, Optional<Object>> late = new ConcurrentHashMap<>();
 
   private final Optional<PrivateKey> githubAppPrivateKey;
   private final LeasePolicy leasePolicy;
 
-  private ChangesyncConfig(ConfigParser p) {
+  private ChangesyncConfig(ConfigParser p, Map<String, String> env) {
+    this.declared = p.settings;
     this.values = Map.copyOf(p.values);
+    this.env = env;
     this.githubAppPrivateKey = p.githubAppKey;
     this.leasePolicy =
         LeasePolicy.of(
@@ -134,15 +148,36 @@ public final class ChangesyncConfig {
    * @throws ConfigException listing every problem found
    */
   public static ChangesyncConfig from(Map<String, String> env, List<String> args) {
+    return from(env, args, List.of());
+  }
+
+  /**
+   * From {@code env} and {@code args} as above, reading {@code more} settings too: those an
+   * adapter declares (the HTTP server's), so that their flags are known and their problems are
+   * reported with the others.
+   *
+   * @throws ConfigException listing every problem found
+   */
+  public static ChangesyncConfig from(
+      Map<String, String> env, List<String> args, List<Setting<?>> more) {
     requireNonNull(env, "env");
     requireNonNull(args, "args");
-    ConfigParser parser = new ConfigParser();
+    List<Setting<?>> settings = new ArrayList<>(Setting.values());
+    settings.addAll(more);
+    ConfigParser parser = new ConfigParser(settings);
     parser.collect(env, args);
     parser.parse();
     if (!parser.problems.isEmpty()) {
       throw new ConfigException(parser.problems);
     }
-    return new ChangesyncConfig(parser);
+    Map<String, String> ours = new HashMap<>();
+    env.forEach(
+        (name, value) -> {
+          if (name != null && name.startsWith("CHANGESYNC_") && value != null) {
+            ours.put(name, value);
+          }
+        });
+    return new ChangesyncConfig(parser, Map.copyOf(ours));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -160,10 +195,31 @@ public final class ChangesyncConfig {
             () -> new IllegalStateException(setting.envName() + " is not set and has no default"));
   }
 
-  /** The value of {@code setting}, or empty when it is not set and has no default. */
+  /**
+   * The value of {@code setting}, or empty when it is not set and has no default. A setting
+   * declared outside the engine and not read with the configuration is parsed now from the same
+   * environment.
+   *
+   * @throws ConfigException when such a setting's value is bad
+   */
   @SuppressWarnings("unchecked")
   public <T> Optional<T> find(Setting<T> setting) {
-    return Optional.ofNullable((T) values.get(requireNonNull(setting, "setting")));
+    requireNonNull(setting, "setting");
+    Object value = values.get(setting);
+    if (value != null || declared.contains(setting)) {
+      return Optional.ofNullable((T) value);
+    }
+    return (Optional<T>) late.computeIfAbsent(setting, this::parseLate);
+  }
+
+  private Optional<Object> parseLate(Setting<?> setting) {
+    ConfigParser parser = new ConfigParser(List.of(setting));
+    parser.collect(env, List.of());
+    parser.parseOwnOnly();
+    if (!parser.problems.isEmpty()) {
+      throw new ConfigException(parser.problems);
+    }
+    return Optional.ofNullable(parser.values.get(setting));
   }
 
   /**
@@ -266,25 +322,6 @@ public final class ChangesyncConfig {
     return get(Setting.DATA_DIR);
   }
 
-  /** {@code CHANGESYNC_HTTP_HOST} (default {@code 127.0.0.1}). */
-  public String httpHost() {
-    return get(Setting.HTTP_HOST);
-  }
-
-  /** {@code CHANGESYNC_HTTP_PORT} (default 8080; 0 = any free port). */
-  public int httpPort() {
-    return get(Setting.HTTP_PORT);
-  }
-
-  /**
-   * {@code CHANGESYNC_HTTP_ALLOWED_HOSTS}: the {@code Host} names the server answers besides its
-   * bind address, {@code localhost} and address literals — lower case, {@code *} for any; empty
-   * when unset.
-   */
-  public List<String> httpAllowedHosts() {
-    return get(Setting.HTTP_ALLOWED_HOSTS);
-  }
-
   /** {@code CHANGESYNC_ROLE} (default {@code all}). */
   public Role role() {
     return get(Setting.ROLE);
@@ -359,14 +396,24 @@ public final class ChangesyncConfig {
   // Help and printing
   // ---------------------------------------------------------------------------------------------
 
-  /** One line per setting: flag, variable, default and what it does — for {@code --help}. */
+  /** One line per engine setting: flag, variable, default and what it does. */
   public static String usage() {
+    return usage(List.of());
+  }
+
+  /**
+   * One line per setting, the engine's and then {@code more}: flag, variable, default and what it
+   * does — for {@code --help}.
+   */
+  public static String usage(List<Setting<?>> more) {
+    List<Setting<?>> settings = new ArrayList<>(Setting.values());
+    settings.addAll(more);
     StringBuilder out = new StringBuilder();
     int width = 0;
-    for (Setting<?> s : Setting.values()) {
+    for (Setting<?> s : settings) {
       width = Math.max(width, s.flag().length());
     }
-    for (Setting<?> s : Setting.values()) {
+    for (Setting<?> s : settings) {
       out.append("  ")
           .append(String.format(Locale.ROOT, "%-" + width + "s", s.flag()))
           .append("  ")
@@ -380,6 +427,7 @@ public final class ChangesyncConfig {
     return out.toString();
   }
 
+
   /**
    * The GitHub App's private key, read and parsed from {@code
    * CHANGESYNC_GITHUB_APP_PRIVATE_KEY_PATH} at parse time; empty without App credentials.
@@ -392,7 +440,7 @@ public final class ChangesyncConfig {
   @Override
   public String toString() {
     StringJoiner out = new StringJoiner(", ", "ChangesyncConfig{", "}");
-    for (Setting<?> s : Setting.values()) {
+    for (Setting<?> s : declared) {
       if (s.name().endsWith("_FILE") || PRINTED_TOGETHER.contains(s)) {
         continue;
       }

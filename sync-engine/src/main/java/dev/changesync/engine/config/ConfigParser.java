@@ -41,15 +41,21 @@ final class ConfigParser {
     TOKEN
   }
 
+  final List<Setting<?>> settings;
   final Map<Setting<?>, Raw> raw = new IdentityHashMap<>();
   final Map<Setting<?>, Object> values = new LinkedHashMap<>();
   final List<String> problems = new ArrayList<>();
   Optional<PrivateKey> githubAppKey = Optional.empty();
   private Map<String, String> env = Map.of();
 
+  /** A parser of {@code settings}: the engine's and those declared by the caller. */
+  ConfigParser(List<Setting<?>> settings) {
+    this.settings = List.copyOf(settings);
+  }
+
   void collect(Map<String, String> env, List<String> args) {
     this.env = env;
-    for (Setting<?> s : Setting.values()) {
+    for (Setting<?> s : settings) {
       String value = env.get(s.envName());
       if (value != null && !value.isBlank()) {
         raw.put(s, new Raw(s.envName(), value));
@@ -69,14 +75,14 @@ final class ConfigParser {
         flag = arg.substring(0, eq);
         value = arg.substring(eq + 1);
       }
-      Optional<Setting<?>> setting = Setting.ofFlag(flag);
+      Optional<Setting<?>> setting = ofFlag(flag);
       if (setting.isEmpty()) {
         problems.add("unknown option " + Durations.printable(flag));
         continue;
       }
       if (value == null) {
         boolean next = i + 1 < args.size();
-        if (!next || Setting.ofFlag(args.get(i + 1).split("=", 2)[0]).isPresent()) {
+        if (!next || ofFlag(args.get(i + 1).split("=", 2)[0]).isPresent()) {
           problems.add(flag + ": needs a value");
           continue;
         }
@@ -90,8 +96,19 @@ final class ConfigParser {
     }
   }
 
+  private Optional<Setting<?>> ofFlag(String flag) {
+    return settings.stream().filter(s -> s.flag().equals(flag)).findFirst();
+  }
+
+  /** Parses the settings declared outside the engine only (they are not secrets). */
+  void parseOwnOnly() {
+    for (Setting<?> s : settings) {
+      text(s).ifPresent(text -> parseOne(s, text));
+    }
+  }
+
   void parse() {
-    for (Setting<?> s : Setting.values()) {
+    for (Setting<?> s : settings) {
       if (!s.secret()) {
         text(s).ifPresent(text -> parseOne(s, text));
       }
@@ -122,7 +139,6 @@ final class ConfigParser {
   private void computedDefaults() {
     values.computeIfAbsent(Setting.DATA_DIR, s -> EmbeddedDatabase.defaultDataDir(env));
     values.computeIfAbsent(Setting.WORKER_NAME, s -> ChangesyncConfig.defaultWorkerName());
-    values.computeIfAbsent(Setting.HTTP_ALLOWED_HOSTS, s -> List.of());
     if (!raw.containsKey(Setting.DATABASE_POOL_SIZE)) {
       values.put(
           Setting.DATABASE_POOL_SIZE,
@@ -134,7 +150,7 @@ final class ConfigParser {
   private <T> void parseOne(Setting<T> s, String text) {
     try {
       values.put(s, s.parse(text));
-    } catch (Parsers.ManyProblems e) {
+    } catch (Setting.BadValues e) {
       e.problems().forEach(p -> problems.add(source(s) + ": " + p));
     } catch (IllegalArgumentException e) {
       problems.add(source(s) + ": " + e.getMessage());

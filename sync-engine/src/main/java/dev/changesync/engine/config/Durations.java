@@ -103,7 +103,8 @@ public final class Durations {
         "'" + printable(text) + "' is not a duration (" + HINT + ")", cause);
   }
 
-  static String printable(String s) {
+  /** {@code s} fit for an error message: at most 80 characters, control characters as {@code ?}. */
+  public static String printable(String s) {
     String cut = s.length() > 80 ? s.substring(0, 80) + "…" : s;
     return cut.replaceAll("\\p{Cntrl}", "?");
   }

@@ -8,10 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * The parsers of single {@link Setting}s. Each takes the stripped, non-empty text and returns the
@@ -19,9 +16,6 @@ import java.util.regex.Pattern;
  * value; {@link ChangesyncConfig} puts the variable (or flag) in front of it.
  */
 final class Parsers {
-
-  private static final Pattern HOST_NAME =
-      Pattern.compile("[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?");
 
   private Parsers() {}
 
@@ -93,13 +87,6 @@ final class Parsers {
     };
   }
 
-  static String host(String value) {
-    if (value.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-      throw bad(value, "is not a host name or address");
-    }
-    return value;
-  }
-
   /** A JDBC URL as given, or a libpq URL ({@code postgres://...}) turned into one. */
   static String jdbcUrl(String value) {
     if (PostgresUrls.isLibpqUrl(value)) {
@@ -116,31 +103,6 @@ final class Parsers {
               + " postgres://USER:PASSWORD@HOST:PORT/DATABASE)");
     }
     return value;
-  }
-
-  /**
-   * Comma-separated host names, lower case; every bad entry is named, joined into one message per
-   * entry by {@link ChangesyncConfig}.
-   */
-  static List<String> allowedHosts(String value) {
-    List<String> hosts = new ArrayList<>();
-    List<String> bad = new ArrayList<>();
-    for (String entry : value.split(",", -1)) {
-      String host = Hosts.normalize(entry);
-      if (host.equals("*") || Hosts.isAddress(host) || HOST_NAME.matcher(host).matches()) {
-        hosts.add(host);
-      } else {
-        bad.add(
-            "'"
-                + Durations.printable(entry.strip())
-                + "' is not a host name (comma-separated names or addresses, without scheme or"
-                + " port; * for any)");
-      }
-    }
-    if (!bad.isEmpty()) {
-      throw new ManyProblems(bad);
-    }
-    return List.copyOf(hosts);
   }
 
   static String workerName(String value) {
@@ -207,23 +169,7 @@ final class Parsers {
     }
   }
 
-  private static IllegalArgumentException bad(String value, String what) {
+  static IllegalArgumentException bad(String value, String what) {
     return new IllegalArgumentException("'" + Durations.printable(value) + "' " + what);
-  }
-
-  /** Several problems with one value, each reported on its own line. */
-  static final class ManyProblems extends IllegalArgumentException {
-    private static final long serialVersionUID = 1L;
-
-    private final List<String> problems;
-
-    ManyProblems(List<String> problems) {
-      super(String.join("; ", problems));
-      this.problems = List.copyOf(problems);
-    }
-
-    List<String> problems() {
-      return problems;
-    }
   }
 }

@@ -60,18 +60,6 @@ public final class Setting<T> {
           "data of the embedded PostgreSQL, used when no database URL is set (default"
               + " $XDG_DATA_HOME/changesync, else ~/.local/share/changesync)",
           Parsers::dataDir);
-  public static final Setting<String> HTTP_HOST =
-      declare("HTTP_HOST", "127.0.0.1", "address the HTTP server binds", Parsers::host);
-  public static final Setting<Integer> HTTP_PORT =
-      integer("HTTP_PORT", "8080", 0, 65_535, "port of the HTTP server (0 picks a free one)");
-  public static final Setting<List<String>> HTTP_ALLOWED_HOSTS =
-      declare(
-              "HTTP_ALLOWED_HOSTS",
-              null,
-              "comma-separated Host names the server answers besides its bind address, localhost"
-                  + " and IPs",
-              Parsers::allowedHosts)
-          .printedAs(hosts -> String.join(",", hosts));
   public static final Setting<Role> ROLE =
       declare("ROLE", "all", "all | http | worker: what this process runs", Parsers::role)
           .printedAs(Role::configName);
@@ -218,6 +206,30 @@ public final class Setting<T> {
     return s;
   }
 
+  /**
+   * A setting declared outside the engine (the HTTP server's): parsed when the configuration is
+   * read with it ({@link ChangesyncConfig#from(java.util.Map, List, List)}), else from the
+   * environment the configuration was read from, on first use.
+   *
+   * @param parser takes the stripped, non-empty text; throws an {@link IllegalArgumentException}
+   *     saying what is wrong with the value (or {@link BadValues} for several things)
+   */
+  public static <T> Setting<T> of(
+      String name, String defaultValue, String description, Function<String, T> parser) {
+    return new Setting<>(
+        requireNonNull(name, "name"),
+        defaultValue,
+        false,
+        requireNonNull(description, "description"),
+        requireNonNull(parser, "parser"));
+  }
+
+  /** {@link #of} for a whole number in {@code [min, max]}. */
+  public static Setting<Integer> ofInteger(
+      String name, String defaultValue, int min, int max, String description) {
+    return of(name, defaultValue, description, v -> Parsers.integer(v, min, max));
+  }
+
   private static Setting<String> text(String name, String description) {
     return declare(name, null, description, Function.identity());
   }
@@ -244,7 +256,8 @@ public final class Setting<T> {
         .printedAs(Durations::format);
   }
 
-  private Setting<T> printedAs(Function<T, String> printer) {
+  /** Shows the value in {@link ChangesyncConfig#toString()} with {@code printer}. */
+  public Setting<T> printedAs(Function<T, String> printer) {
     this.printer = requireNonNull(printer, "printer");
     return this;
   }
@@ -339,5 +352,22 @@ public final class Setting<T> {
   @Override
   public String toString() {
     return envName();
+  }
+
+  /** Several things wrong with one value, each reported as its own problem. */
+  public static final class BadValues extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    private final List<String> problems;
+
+    public BadValues(List<String> problems) {
+      super(String.join("; ", problems));
+      this.problems = List.copyOf(problems);
+    }
+
+    /** What is wrong, one entry per problem, without the setting's name. */
+    public List<String> problems() {
+      return problems;
+    }
   }
 }

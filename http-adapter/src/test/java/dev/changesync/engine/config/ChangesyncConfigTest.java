@@ -7,6 +7,8 @@ import dev.changesync.engine.config.ChangesyncConfig.Role;
 import dev.changesync.engine.github.GitHubAuth;
 import dev.changesync.engine.github.GitHubSettings;
 import dev.changesync.engine.sync.SyncSettings;
+import dev.changesync.http.ChangesyncServer;
+import dev.changesync.http.HttpSettings;
 import dev.changesync.lease.LeasePolicy;
 import java.io.IOException;
 import java.net.URI;
@@ -28,12 +30,12 @@ class ChangesyncConfigTest {
   @TempDir Path dir;
 
   private static ChangesyncConfig parse(Map<String, String> env, String... args) {
-    return ChangesyncConfig.from(env, args);
+    return ChangesyncConfig.from(env, List.of(args), HttpSettings.SETTINGS);
   }
 
   private static ConfigException failure(Map<String, String> env, String... args) {
     try {
-      ChangesyncConfig.from(env, args);
+      ChangesyncConfig.from(env, List.of(args), HttpSettings.SETTINGS);
     } catch (ConfigException e) {
       return e;
     }
@@ -78,8 +80,8 @@ class ChangesyncConfigTest {
     assertThat(config.databaseUrl()).isEmpty();
     assertThat(config.databaseUser()).isEmpty();
     assertThat(config.databasePassword()).isEmpty();
-    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
-    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(HttpSettings.from(config).host()).isEqualTo("127.0.0.1");
+    assertThat(HttpSettings.from(config).port()).isEqualTo(8080);
     assertThat(config.role()).isEqualTo(Role.ALL);
     assertThat(config.workerName())
         .endsWith(":" + ProcessHandle.current().pid())
@@ -145,8 +147,8 @@ class ChangesyncConfigTest {
     assertThat(config.databaseUrl()).contains("jdbc:postgresql://db:5432/changesync");
     assertThat(config.databaseUser()).contains("sync");
     assertThat(config.databasePassword().orElseThrow().reveal()).isEqualTo("db-pass");
-    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
-    assertThat(config.httpPort()).isEqualTo(9090);
+    assertThat(HttpSettings.from(config).host()).isEqualTo("0.0.0.0");
+    assertThat(HttpSettings.from(config).port()).isEqualTo(9090);
     assertThat(config.role()).isEqualTo(Role.WORKER);
     assertThat(config.role().runsWorkers()).isTrue();
     assertThat(config.role().runsHttp()).isFalse();
@@ -266,7 +268,7 @@ class ChangesyncConfigTest {
         .containsExactly("CHANGESYNC_HTTP_PORT: 70000 is out of range (between 0 and 65535)");
     assertThat(failure(Map.of("CHANGESYNC_HTTP_PORT", "-1")).problems())
         .containsExactly("CHANGESYNC_HTTP_PORT: -1 is out of range (between 0 and 65535)");
-    assertThat(parse(Map.of("CHANGESYNC_HTTP_PORT", "0")).httpPort()).isZero();
+    assertThat(HttpSettings.from(parse(Map.of("CHANGESYNC_HTTP_PORT", "0"))).port()).isZero();
   }
 
   @Test
@@ -291,7 +293,7 @@ class ChangesyncConfigTest {
     ChangesyncConfig config =
         parse(env, "--http-port", "9090", "--role=worker", "--worker-threads", "4");
 
-    assertThat(config.httpPort()).isEqualTo(9090);
+    assertThat(HttpSettings.from(config).port()).isEqualTo(9090);
     assertThat(config.role()).isEqualTo(Role.WORKER);
     assertThat(config.workerThreads()).isEqualTo(4);
     assertThat(config.leasePolicy().leaseFor()).isEqualTo(Duration.ofMinutes(1));
@@ -335,8 +337,8 @@ class ChangesyncConfigTest {
     assertThat(config.databaseUrl()).contains("jdbc:postgresql://h/d");
     assertThat(config.databaseUser()).contains("u");
     assertThat(config.databasePassword().orElseThrow().reveal()).isEqualTo("p");
-    assertThat(config.httpHost()).isEqualTo("::1");
-    assertThat(config.httpPort()).isEqualTo(1);
+    assertThat(HttpSettings.from(config).host()).isEqualTo("::1");
+    assertThat(HttpSettings.from(config).port()).isEqualTo(1);
     assertThat(config.role()).isEqualTo(Role.HTTP);
     assertThat(config.workerName()).isEqualTo("w");
     assertThat(config.workerThreads()).isEqualTo(3);
@@ -358,8 +360,10 @@ class ChangesyncConfigTest {
     assertThat(config.get(Setting.SHUTDOWN_GRACE)).isEqualTo(Duration.ofSeconds(8));
     assertThat(config.migrate()).isFalse();
     assertThat(config.logFormat()).isEqualTo(ChangesyncConfig.LogFormat.JSON);
-    for (Setting<?> s : Setting.values()) {
-      assertThat(ChangesyncConfig.usage()).contains(s.flag()).contains(s.envName());
+    for (Setting<?> s : ChangesyncServer.settings()) {
+      assertThat(ChangesyncConfig.usage(HttpSettings.SETTINGS))
+          .contains(s.flag())
+          .contains(s.envName());
     }
   }
 
@@ -389,7 +393,7 @@ class ChangesyncConfigTest {
         parse(Map.of("CHANGESYNC_GITHUB_TOKEN", "", "CHANGESYNC_HTTP_PORT", " "), "--admin-token=");
 
     assertThat(GitHubAuth.from(config)).isEmpty();
-    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(HttpSettings.from(config).port()).isEqualTo(8080);
     assertThat(config.adminToken()).isEmpty();
   }
 

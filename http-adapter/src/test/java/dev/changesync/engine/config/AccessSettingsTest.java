@@ -3,6 +3,7 @@ package dev.changesync.engine.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.changesync.engine.github.GitHubAuth;
+import dev.changesync.http.HttpSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ class AccessSettingsTest {
 
   private static List<String> problems(Map<String, String> env, String... args) {
     try {
-      ChangesyncConfig.from(env, args);
+      ChangesyncConfig.from(env, List.of(args), HttpSettings.SETTINGS);
     } catch (ConfigException e) {
       return e.problems();
     }
@@ -224,15 +225,18 @@ class AccessSettingsTest {
   void allowedHostsAreNormalized() {
     ChangesyncConfig config =
         ChangesyncConfig.from(
-            Map.of("CHANGESYNC_HTTP_ALLOWED_HOSTS", " Sync.Example.COM, [::1],changesync.local. "));
+            Map.of("CHANGESYNC_HTTP_ALLOWED_HOSTS", " Sync.Example.COM, [::1],changesync.local. "),
+            List.of(),
+            HttpSettings.SETTINGS);
 
-    assertThat(config.httpAllowedHosts())
+    assertThat(HttpSettings.from(config).allowedHosts())
         .containsExactly("sync.example.com", "::1", "changesync.local");
     assertThat(config.toString())
         .contains("httpAllowedHosts=sync.example.com,::1,changesync.local");
-    assertThat(ChangesyncConfig.from(Map.of()).httpAllowedHosts()).isEmpty();
-    assertThat(ChangesyncConfig.from(Map.of(), "--http-allowed-hosts=*").httpAllowedHosts())
-        .containsExactly("*");
+    assertThat(HttpSettings.from(ChangesyncConfig.from(Map.of())).allowedHosts()).isEmpty();
+    ChangesyncConfig any =
+        ChangesyncConfig.from(Map.of(), List.of("--http-allowed-hosts=*"), HttpSettings.SETTINGS);
+    assertThat(HttpSettings.from(any).allowedHosts()).containsExactly("*");
   }
 
   @ParameterizedTest
